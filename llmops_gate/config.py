@@ -1,0 +1,229 @@
+"""`.llmops-gate.yaml`: loading, defaults, and the JSON Schema that is its documentation.
+
+The config is validated against `CONFIG_SCHEMA` before any work is done; an unknown key or a
+bad type stops the run with one message naming the key and the file (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmops_gate import yamlio
+from llmops_gate.errors import GateError
+
+CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+ENVIRONMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One deployment environment, in promotion order.",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                 "description": "Short name used on the command line (`--env dev`)."},
+        "overlay": {
+            "description": "Kustomize overlay folder(s) of this environment, relative to the "
+                           "repo root; glob patterns allowed.",
+            "oneOf": [{"type": "string"}, _STRINGS],
+        },
+        "application": {"type": "string",
+                        "description": "Name of the ArgoCD Application that deploys it."},
+        "namespace": {"type": "string",
+                      "description": "Namespace its resources land in."},
+        "prefix": {"type": "string", "description": "The overlay's Kustomize `namePrefix`."},
+        "suffix": {"type": "string", "description": "The overlay's Kustomize `nameSuffix`."},
+        "policy": {"type": "object", "description": "Per-environment policy settings."},
+    },
+}
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://llmops-gate.io/schemas/config.json",
+    "title": "llmops-gate configuration (.llmops-gate.yaml)",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": 1, "description": "Config format version; always 1."},
+        "environments": {
+            "type": "array",
+            "items": ENVIRONMENT_SCHEMA,
+            "description": "The environments, in promotion order (first is the source).",
+        },
+        "manifests": {
+            **_STRINGS,
+            "description": "Globs of plain manifest files validated as they are (default: "
+                           "every YAML file with Kubernetes objects that no kustomization uses).",
+        },
+        "exclude": {**_STRINGS, "description": "Globs of paths never read."},
+        "kustomize": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "How Kustomize is run.",
+            "properties": {
+                "path": {"type": "string", "description": "A kustomize or kubectl binary."},
+                "timeout": {"type": "number", "exclusiveMinimum": 0,
+                            "description": "Seconds one build may take (default 120)."},
+            },
+        },
+        "lint": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "yamllint settings.",
+            "properties": {
+                "config": {"type": "string",
+                           "description": "A yamllint config file (default: the repo's "
+                                          "`.yamllint*`, else a built-in one)."},
+            },
+        },
+        "schema": {"type": "object", "description": "Schema validation settings."},
+        "policy": {"type": "object", "description": "Policy settings for every environment."},
+        "promotion": {"type": "object", "description": "Promotion settings."},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    overlays: tuple[str, ...] = ()
+    application: str | None = None
+    namespace: str | None = None
+    prefix: str | None = None
+    suffix: str | None = None
+    policy: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The loaded config. `path` is None when the repo has no config file."""
+
+    path: Path | None
+    environments: tuple[Environment, ...] = ()
+    manifests: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.raw.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    def environment(self, name: str) -> Environment | None:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        return None
+
+    @property
+    def environment_names(self) -> list[str]:
+        return [e.name for e in self.environments]
+
+
+def find_config(repo: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = repo / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _key_path(parts: Sequence[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def check_config(data: Any, source: str) -> None:
+    """Raise GateError naming the key and the file if `data` does not fit CONFIG_SCHEMA."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    where = _key_path(list(err.absolute_path))
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        unknown = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        key = ".".join([where, unknown[0]]) if unknown and where != "(top level)" else (
+            unknown[0] if unknown else where)
+        raise GateError(f"{source}: unknown key '{key}' (allowed here: {', '.join(allowed)})")
+    raise GateError(f"{source}: key '{where}': {err.message}")
+
+
+def parse_config(data: Any, path: Path | None) -> Config:
+    source = str(path) if path else "config"
+    if data is None:
+        data = {}
+    check_config(data, source)
+    envs = []
+    for item in data.get("environments", []):
+        overlay = item.get("overlay", ())
+        overlays = (overlay,) if isinstance(overlay, str) else tuple(overlay)
+        envs.append(
+            Environment(
+                name=item["name"],
+                overlays=tuple(o.strip("/") for o in overlays),
+                application=item.get("application"),
+                namespace=item.get("namespace"),
+                prefix=item.get("prefix"),
+                suffix=item.get("suffix"),
+                policy=item.get("policy", {}),
+            )
+        )
+    names = [e.name for e in envs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise GateError(f"{source}: environment '{dupes[0]}' is defined twice")
+    manifests = data.get("manifests")
+    return Config(
+        path=path,
+        environments=tuple(envs),
+        manifests=tuple(manifests) if manifests is not None else None,
+        exclude=tuple(data.get("exclude", ())),
+        raw=data,
+    )
+
+
+def load_config(repo: Path, explicit: Path | None = None) -> Config:
+    """Load the repo's config (or `explicit`), validating it; an empty Config when there is none."""
+    path = explicit if explicit is not None else find_config(repo)
+    if path is None:
+        return Config(path=None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GateError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise GateError(f"{path}: config is not UTF-8 text") from exc
+    try:
+        data = yamlio.load(text)
+    except yaml.YAMLError as exc:
+        line, _ = yamlio.yaml_error_position(exc)
+        where = f"{path}:{line}" if line else str(path)
+        raise GateError(f"{where}: config is not valid YAML: "
+                        f"{yamlio.yaml_error_summary(exc)}") from exc
+    if data is not None and not isinstance(data, dict):
+        raise GateError(f"{path}: config must be a mapping, not {type(data).__name__}")
+    return parse_config(data, path)
+
+
+ENV_ALIASES = {"dev": "dev", "development": "dev", "staging": "staging", "stage": "staging",
+               "prod": "production", "production": "production", "qa": "qa", "test": "test"}
+
+
+def environment_from_folder(path: str) -> str | None:
+    """The environment a folder name suggests (`overlays/prod` -> production), if any."""
+    for part in reversed(Path(path).parts):
+        env = ENV_ALIASES.get(part.lower())
+        if env:
+            return env
+    return None

@@ -1,0 +1,252 @@
+"""Finding what a repo holds: kustomizations, overlays, plain manifests, YAML sources.
+
+An overlay is a folder with a kustomization that no other kustomization uses as a resource,
+base or component and that is not itself a `kind: Component`. A plain manifest is a YAML file
+holding Kubernetes objects that no kustomization uses (such as `argocd-apps/*.yaml`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from llmops_gate import yamlio
+from llmops_gate.config import Config, environment_from_folder
+from llmops_gate.errors import GateError
+from llmops_gate.model import Unit
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+YAML_SUFFIXES = (".yaml", ".yml")
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+# Files that are YAML but never Kubernetes objects of the user's.
+NOT_MANIFESTS = {".llmops-gate.yaml", ".llmops-gate.yml", ".yamllint", ".yamllint.yaml",
+                 ".yamllint.yml", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml"}
+
+
+@dataclass
+class Kustomization:
+    """One kustomization file and the local paths it uses (repo-relative, POSIX)."""
+
+    folder: str
+    file: str
+    kind: str
+    data: dict[str, Any]
+    uses_dirs: set[str] = field(default_factory=set)
+    uses_files: set[str] = field(default_factory=set)
+    remote: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def is_component(self) -> bool:
+        return self.kind == "Component"
+
+
+@dataclass
+class RepoScan:
+    repo: Path
+    yaml_files: list[str]
+    kustomizations: dict[str, Kustomization]
+
+    @property
+    def overlays(self) -> list[str]:
+        used: set[str] = set()
+        for k in self.kustomizations.values():
+            used |= k.uses_dirs
+        return sorted(folder for folder, k in self.kustomizations.items()
+                      if folder not in used and not k.is_component)
+
+    @property
+    def used_files(self) -> set[str]:
+        out: set[str] = set()
+        for k in self.kustomizations.values():
+            out.add(k.file)
+            out |= k.uses_files
+        return out
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel + "/", p) or
+               PurePosixPath(rel).match(p) for p in patterns)
+
+
+def walk_files(repo: Path, exclude: Sequence[str] = ()) -> Iterator[str]:
+    """Every regular file under `repo` as a repo-relative POSIX path, sorted, skipping VCS and
+    virtualenv folders and the excluded globs. Symlinks are not followed."""
+    for root, dirs, files in os.walk(repo):
+        rel_root = os.path.relpath(root, repo)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _excluded(
+            PurePosixPath(rel_root, d).as_posix() if rel_root != "." else d, exclude))
+        for name in sorted(files):
+            rel = name if rel_root == "." else PurePosixPath(rel_root, name).as_posix()
+            if not _excluded(rel, exclude):
+                yield rel
+
+
+def _is_remote(ref: str) -> bool:
+    return "://" in ref or ref.startswith(("git::", "git@", "github.com/", "gitlab.com/",
+                                           "bitbucket.org/"))
+
+
+def _norm(folder: str, ref: str) -> str:
+    return os.path.normpath(PurePosixPath(folder, ref).as_posix()).replace(os.sep, "/")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def read_kustomization(repo: Path, file: str) -> Kustomization:
+    folder = str(PurePosixPath(file).parent)
+    k = Kustomization(folder=folder, file=file, kind="Kustomization", data={})
+    try:
+        data = yamlio.load((repo / file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        k.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return k
+    if not isinstance(data, dict):
+        data = {}
+    k.data = data
+    k.kind = str(data.get("kind") or "Kustomization")
+    refs: list[str] = []
+    for key in ("resources", "bases", "components"):
+        refs.extend(_strings(data.get(key)))
+    for ref in refs:
+        if _is_remote(ref):
+            k.remote.append(ref)
+            continue
+        target = _norm(folder, ref)
+        if (repo / target).is_dir():
+            k.uses_dirs.add(target)
+        else:
+            k.uses_files.add(target)
+    for ref in _strings(data.get("patchesStrategicMerge")):
+        if "\n" not in ref:
+            k.uses_files.add(_norm(folder, ref))
+    for key in ("patches", "patchesJson6902"):
+        for item in data.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                k.uses_files.add(_norm(folder, item["path"]))
+    for key in ("configMapGenerator", "secretGenerator"):
+        for gen in data.get(key) or []:
+            if not isinstance(gen, dict):
+                continue
+            for entry in list(_strings(gen.get("files"))) + list(_strings(gen.get("envs"))):
+                k.uses_files.add(_norm(folder, entry.split("=", 1)[-1]))
+            if isinstance(gen.get("env"), str):
+                k.uses_files.add(_norm(folder, gen["env"]))
+    for key in ("replacements", "configurations", "crds", "generators", "transformers",
+                "validators"):
+        for item in data.get(key) or []:
+            if isinstance(item, str):
+                k.uses_files.add(_norm(folder, item))
+            elif isinstance(item, dict) and isinstance(item.get("path"), str):
+                k.uses_files.add(_norm(folder, item["path"]))
+    return k
+
+
+def scan_repo(repo: Path, config: Config) -> RepoScan:
+    if not repo.is_dir():
+        raise GateError(f"{repo}: not a folder (or not readable)")
+    files = list(walk_files(repo, config.exclude))
+    yaml_files = [f for f in files if f.endswith(YAML_SUFFIXES) or
+                  PurePosixPath(f).name in ("Kustomization", ".yamllint")]
+    kustomizations: dict[str, Kustomization] = {}
+    for f in files:
+        if PurePosixPath(f).name in KUSTOMIZATION_NAMES:
+            k = read_kustomization(repo, f)
+            kustomizations.setdefault(k.folder, k)
+    return RepoScan(repo=repo, yaml_files=yaml_files, kustomizations=kustomizations)
+
+
+def _holds_objects(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        return any(isinstance(d, dict) and "kind" in d and "apiVersion" in d
+                   for d in yamlio.load_all(text))
+    except yaml.YAMLError:
+        # Malformed YAML that looks like a manifest is still reported as one, so the
+        # parse error lands in the report rather than disappearing.
+        return "apiVersion:" in text and "kind:" in text
+
+
+def manifest_files(scan: RepoScan, config: Config) -> list[str]:
+    if config.manifests is not None:
+        return sorted({f for f in scan.yaml_files
+                       if any(fnmatch.fnmatch(f, p) or PurePosixPath(f).match(p)
+                              for p in config.manifests)})
+    used = scan.used_files
+    out = []
+    for f in scan.yaml_files:
+        name = PurePosixPath(f).name
+        if f in used or name in NOT_MANIFESTS or name in KUSTOMIZATION_NAMES:
+            continue
+        if _holds_objects(scan.repo / f):
+            out.append(f)
+    return out
+
+
+def discover_units(scan: RepoScan, config: Config) -> list[Unit]:
+    """The overlays (environment from config, else folder name) and the plain manifests."""
+    env_of: dict[str, str] = {}
+    for env in config.environments:
+        for pattern in env.overlays:
+            matches = [o for o in scan.kustomizations if fnmatch.fnmatch(o, pattern)]
+            if not matches:
+                raise GateError(f"{config.path}: environment '{env.name}': overlay '{pattern}' "
+                                "has no kustomization")
+            for m in matches:
+                env_of[m] = env.name
+    order = {name: i for i, name in enumerate(config.environment_names)}
+    overlays = sorted(set(scan.overlays) | set(env_of),
+                      key=lambda o: (order.get(env_of.get(o, ""), len(order)), o))
+    units = [Unit(path=o, kind="overlay",
+                  environment=env_of.get(o) or (None if config.environments
+                                                else environment_from_folder(o)))
+             for o in overlays]
+    units += [Unit(path=m, kind="manifest", environment=_manifest_env(m, config))
+              for m in manifest_files(scan, config)]
+    return units
+
+
+def _manifest_env(path: str, config: Config) -> str | None:
+    if config.environments:
+        stem = PurePosixPath(path).stem.lower()
+        for env in config.environments:
+            if stem.startswith(env.name) or (env.application and env.application in stem):
+                return env.name
+        return None
+    return None
+
+
+def closure(scan: RepoScan, folder: str) -> set[str]:
+    """Every local file an overlay can read: its kustomization, the files it names, and the
+    same for every base and component it includes, transitively (cycles tolerated)."""
+    files: set[str] = set()
+    seen: set[str] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        k = scan.kustomizations.get(current)
+        if k is None:
+            continue
+        files.add(k.file)
+        files |= k.uses_files
+        stack.extend(k.uses_dirs)
+    return files

@@ -1,0 +1,204 @@
+"""The shared value types: Severity, ResourceRef, Finding, Unit, Resource, Report."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    """Identifies a Kubernetes object in a report: `{apiVersion, kind, name, namespace}`."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> ResourceRef:
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+        assert isinstance(meta, Mapping)
+        name = meta.get("name") or meta.get("generateName") or ""
+        ns = meta.get("namespace")
+        return cls(
+            api_version=str(doc.get("apiVersion") or ""),
+            kind=str(doc.get("kind") or ""),
+            name=str(name),
+            namespace=str(ns) if ns is not None else None,
+        )
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a validator found. Every report format is a pure function of these.
+
+    `file` is relative to the repository root (POSIX separators); `line` and `column` are
+    1-based. `overlay` is the unit (overlay folder or manifest file) the finding belongs to.
+    """
+
+    validator: str
+    rule: str
+    severity: Severity
+    message: str
+    overlay: str | None = None
+    environment: str | None = None
+    file: str | None = None
+    line: int | None = None
+    resource: ResourceRef | None = None
+    column: int | None = None
+    path: str | None = None
+    container: str | None = None
+    hint: str | None = None
+    waived: bool = False
+    waiver_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "validator": self.validator,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "overlay": self.overlay,
+            "environment": self.environment,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "resource": self.resource.to_json() if self.resource else None,
+            "path": self.path,
+            "container": self.container,
+            "hint": self.hint,
+            "waived": self.waived,
+        }
+        if self.waived:
+            out["waiverReason"] = self.waiver_reason
+        return out
+
+    def sort_key(self) -> tuple[str, str, int, int, str, str]:
+        return (
+            self.overlay or "",
+            self.file or "",
+            self.line or 0,
+            self.column or 0,
+            self.rule,
+            self.message,
+        )
+
+
+UnitKind = Literal["overlay", "manifest"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What the report groups by: an overlay folder (built by Kustomize) or a plain manifest file.
+
+    `path` is relative to the repository root, POSIX style ("." for the root itself).
+    """
+
+    path: str
+    kind: UnitKind
+    environment: str | None = None
+
+
+@dataclass
+class Resource:
+    """One rendered Kubernetes object with where it came from.
+
+    `doc` is the object as Kustomize rendered it, with Kustomize's origin and transformer
+    annotations already removed. `source_file` is the repo-relative file it was written in (from
+    the origin annotation, or the manifest file itself); `source_line` the line where its
+    document starts there. `transformed_by` lists the repo-relative kustomization files whose
+    transformers (patches, prefixes, images, ...) touched it.
+    """
+
+    doc: dict[str, Any]
+    unit: Unit
+    source_file: str | None = None
+    source_line: int | None = None
+    transformed_by: tuple[str, ...] = ()
+    index: int = 0
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef.of(self.doc)
+
+    @property
+    def kind(self) -> str:
+        return str(self.doc.get("kind") or "")
+
+    @property
+    def api_version(self) -> str:
+        return str(self.doc.get("apiVersion") or "")
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+
+@dataclass
+class UnitResult:
+    """A unit after rendering: its resources, or the reason it could not be rendered."""
+
+    unit: Unit
+    resources: list[Resource] = field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """The outcome of one run; what every report format renders."""
+
+    repo: str
+    units: Sequence[Unit]
+    resources: int
+    findings: Sequence[Finding]
+    validators: Sequence[str] = ()
+    skipped_units: int = 0
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.waived]
+
+    @property
+    def waived(self) -> list[Finding]:
+        return [f for f in self.findings if f.waived]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.active if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.active if f.severity is Severity.WARNING)
+
+    @property
+    def passed(self) -> bool:
+        return self.errors == 0
+
+    def findings_for(self, unit: Unit) -> list[Finding]:
+        return [f for f in self.findings if f.overlay == unit.path]

@@ -1,0 +1,124 @@
+"""Mapping a rendered resource (and a field path in it) back to a line of a source file.
+
+Kustomize's origin annotation names the file a resource came from; this module finds the
+document for that resource in the file and the line of a field inside it. Files are composed
+once per run (node trees carry line numbers) and cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from llmops_gate.yamlio import SafeLoader
+
+PathPart = str | int
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    kind: str
+    name: str
+    node: yaml.Node
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_mark.line) + 1
+
+
+def _scalar(node: yaml.Node | None) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+
+
+def _get(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                return v
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+        if 0 <= key < len(node.value):
+            return node.value[key]
+    return None
+
+
+def _key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                return k
+    return None
+
+
+class SourceMap:
+    """Composed source files of one repo, cached; safe to share between threads."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._docs: dict[str, list[SourceDoc]] = {}
+        self._lock = threading.Lock()
+
+    def documents(self, file: str) -> list[SourceDoc]:
+        with self._lock:
+            cached = self._docs.get(file)
+        if cached is not None:
+            return cached
+        docs: list[SourceDoc] = []
+        try:
+            text = (self.repo / file).read_text(encoding="utf-8")
+            for node in yaml.compose_all(text, Loader=SafeLoader):
+                if node is None:
+                    continue
+                meta = _get(node, "metadata")
+                docs.append(SourceDoc(kind=_scalar(_get(node, "kind")),
+                                      name=_scalar(_get(meta, "name")) if meta else "",
+                                      node=node))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            docs = []
+        with self._lock:
+            self._docs[file] = docs
+        return docs
+
+    def find_document(self, file: str, kind: str, name: str) -> SourceDoc | None:
+        """The document of `kind` in `file` whose name is, or is contained in, `name` (the
+        rendered name carries the overlay's prefix and suffix)."""
+        docs = self.documents(file)
+        same_kind = [d for d in docs if d.kind == kind] or docs
+        exact = [d for d in same_kind if d.name == name]
+        if exact:
+            return exact[0]
+        inner = sorted((d for d in same_kind if d.name and d.name in name),
+                       key=lambda d: -len(d.name))
+        if inner:
+            return inner[0]
+        return same_kind[0] if len(same_kind) == 1 else None
+
+    def document_line(self, file: str, kind: str, name: str) -> int | None:
+        doc = self.find_document(file, kind, name)
+        return doc.line if doc else None
+
+    def field_line(self, file: str, kind: str, name: str,
+                   path: Sequence[PathPart]) -> tuple[int | None, bool]:
+        """Line of the deepest part of `path` written in the source document.
+
+        Returns (line, exact): `exact` is False when only a parent of the field (or the
+        document itself) was found, as when a patch set the field.
+        """
+        doc = self.find_document(file, kind, name)
+        if doc is None:
+            return None, False
+        node: yaml.Node = doc.node
+        line = doc.line
+        for depth, part in enumerate(path):
+            key = _key_node(node, part)
+            child = _get(node, part)
+            if child is None:
+                return line, False
+            line = int((key or child).start_mark.line) + 1
+            node = child
+            if depth == len(path) - 1:
+                return line, True
+        return line, True

@@ -1,0 +1,122 @@
+"""Shared test helpers: the example repo in a temporary folder, ../shared, running the CLI.
+
+Everything runs for real: Kustomize (`kubectl kustomize` or `kustomize`), Git, yamllint. The CLI
+is run as a subprocess (`python -m llmops_gate`) so exit codes and stderr are the user's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "gitops-repo"
+SHARED = Path(os.environ.get("LLMOPS_GATE_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+SEED = CORPUS / "seed-repo"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("LLMOPS_GATE_DEBUG", None)
+    env["NO_COLOR"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None, timeout: float = 300) -> CliResult:
+    """Run `llmops-gate ARGS` as a user would and capture everything."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmops_gate", *map(str, args)],
+        cwd=cwd, env=env if env is not None else cli_env(), input=input,
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    """Copy a read-only tree (such as ../shared) into a writable temporary folder."""
+    shutil.copytree(src, dst, symlinks=True)
+    for root, dirs, files in os.walk(dst):
+        for name in dirs + files:
+            p = Path(root, name)
+            if not p.is_symlink():
+                p.chmod(p.stat().st_mode | 0o200)
+    Path(dst).chmod(Path(dst).stat().st_mode | 0o200)
+    return dst
+
+
+def need_shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared is absent here ({path} not found): the corpus tests need it")
+    return path
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True, env={**os.environ, "GIT_AUTHOR_NAME": "Test",
+                                           "GIT_AUTHOR_EMAIL": "test@example.com",
+                                           "GIT_COMMITTER_NAME": "Test",
+                                           "GIT_COMMITTER_EMAIL": "test@example.com"})
+    return proc.stdout
+
+
+def init_git_repo(path: Path, message: str = "initial") -> Path:
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "Test")
+    git(path, "config", "user.email", "test@example.com")
+    git(path, "config", "commit.gpgsign", "false")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", message)
+    return path
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """A writable copy of examples/gitops-repo."""
+    return copy_tree(EXAMPLE, tmp_path / "gitops-repo")
+
+
+@pytest.fixture
+def example_git_repo(example_repo: Path) -> Path:
+    """The example copy as a Git repo with one commit on main."""
+    return init_git_repo(example_repo)
+
+
+def findings(result: CliResult) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = result.json()["findings"]
+    return data
+
+
+def summary(result: CliResult) -> dict[str, Any]:
+    data: dict[str, Any] = result.json()["summary"]
+    return data
+
+
+__all__: Sequence[str] = (
+    "CORPUS", "EXAMPLE", "ROOT", "SEED", "SHARED", "CliResult", "cli_env", "copy_tree",
+    "findings", "git", "init_git_repo", "need_shared", "run_cli", "summary",
+)

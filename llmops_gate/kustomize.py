@@ -95,7 +95,7 @@ def run_build(kustomize: Kustomize, folder: Path,
         }
         Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(wrapper), encoding="utf-8")
         argv = [*kustomize.argv, tmp]
-        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+        proc = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

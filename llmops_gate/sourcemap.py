@@ -38,10 +38,12 @@ def _get(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return v
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-        if 0 <= key < len(node.value):
-            return node.value[key]
+                found: yaml.Node = v
+                return found
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and (
+            0 <= key < len(node.value)):
+        item: yaml.Node = node.value[key]
+        return item
     return None
 
 
@@ -49,7 +51,8 @@ def _key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, _ in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return k
+                key_node: yaml.Node = k
+                return key_node
     return None
 
 

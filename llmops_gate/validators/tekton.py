@@ -144,7 +144,8 @@ def _strings(node: Any, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[Path
         yield path, node
     elif isinstance(node, Mapping):
         for key, value in node.items():
-            yield from _strings(value, (*path, str(key)))
+            if key != "description":  # prose, never substituted
+                yield from _strings(value, (*path, str(key)))
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from _strings(value, (*path, i))
@@ -199,6 +200,11 @@ def _check_variable(prefix: str, rest: str, task: TaskScope | None,
         step = name[5:] if name.startswith("step-") and name[5:] in task.steps else name
         if step not in task.steps:
             return "tekton-variable-unknown", f"{ref}: no step '{step}' in this Task"
+        return None
+    if prefix == "finally" and pipeline is not None:
+        if name is None or name not in pipeline.finally_tasks:
+            return ("tekton-task-result-unresolved",
+                    f"{ref}: the Pipeline has no finally task '{name}'")
         return None
     if prefix == "tasks" and pipeline is not None:
         if rest == ".status":

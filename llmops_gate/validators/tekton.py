@@ -96,6 +96,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
 )}
 
 TEKTON_GROUP = "tekton.dev"
+TRIGGERS_GROUP = "triggers.tekton.dev"
+KINDS = ("Task", "Pipeline", "PipelineRun", "TaskRun")
 VARIABLE = re.compile(r"\$\((params|workspaces|results|context|tasks|steps|step|credentials|"
                       r"finally)([.\[][^)]*)?\)")
 NAME = re.compile(r"""^(?:\.([\w-]+)|\[['"]([^'"\]]+)['"]\])(.*)$""")
@@ -122,7 +124,6 @@ class TaskScope:
     workspaces: set[str]
     results: set[str]
     steps: set[str]
-    lenient: bool = False  # an inline taskSpec also sees what its Pipeline passes in
 
 
 @dataclass
@@ -167,7 +168,7 @@ def _check_variable(prefix: str, rest: str, task: TaskScope | None,
         known = (task.params if task else set()) | (pipeline.params if pipeline else set())
         if name is None:
             return "tekton-variable-unknown", f"{ref}: not a param reference"
-        if name not in known and not (task and task.lenient):
+        if name not in known:
             return "tekton-param-unresolved", f"{ref}: no param '{name}' is declared here"
         return None
     if prefix == "workspaces":
@@ -176,7 +177,7 @@ def _check_variable(prefix: str, rest: str, task: TaskScope | None,
         if name is None or fld not in WORKSPACE_FIELDS:
             return ("tekton-variable-unknown",
                     f"{ref}: use $(workspaces.NAME.path|bound|claim|volume)")
-        if name not in known and not (task and task.lenient):
+        if name not in known:
             return "tekton-workspace-unresolved", f"{ref}: no workspace '{name}' is declared here"
         return None
     if prefix == "results" and task is not None:
@@ -272,14 +273,12 @@ def _required(declared: Any) -> list[str]:
             and "default" not in p]
 
 
-def _task_scope(spec: Mapping[str, Any], lenient: bool = False,
-                extra_params: set[str] | None = None,
+def _task_scope(spec: Mapping[str, Any], extra_params: set[str] | None = None,
                 extra_workspaces: set[str] | None = None) -> TaskScope:
     return TaskScope(params=_names(spec.get("params")) | (extra_params or set()),
                      workspaces=_names(spec.get("workspaces")) | (extra_workspaces or set()),
                      results=_names(spec.get("results")),
-                     steps=_names(spec.get("steps")) | _names(spec.get("sidecars")),
-                     lenient=lenient)
+                     steps=_names(spec.get("steps")) | _names(spec.get("sidecars")))
 
 
 def _image_problem(image: str, params: Mapping[str, Any]) -> str | None:
@@ -375,7 +374,7 @@ def _check_pipeline_spec(spec: Mapping[str, Any], path: tuple[PathPart, ...], v1
                     yield from _variables(t[fld], (*where, fld), None, scope)
             inline = t.get("taskSpec")
             if isinstance(inline, Mapping):
-                inner = _task_scope(inline, lenient=True, extra_params=passed,
+                inner = _task_scope(inline, extra_params=passed,
                                     extra_workspaces=_names(t.get("workspaces")))
                 yield from _check_task_spec(inline, (*where, "taskSpec"), v1, inner, scope)
             if target is not None:
@@ -463,20 +462,33 @@ PIPELINERUN_V1 = {"serviceAccountName": "taskRunTemplate.serviceAccountName",
 
 
 def _check_resource(res: Resource, catalog: Catalog) -> Iterator[Hit]:
-    doc = res.doc
+    if res.api_version.startswith(TRIGGERS_GROUP + "/") and res.kind == "TriggerTemplate":
+        spec = res.doc.get("spec")
+        templates = spec.get("resourcetemplates") if isinstance(spec, Mapping) else None
+        for i, doc in enumerate(templates if isinstance(templates, list) else []):
+            if isinstance(doc, Mapping) and str(doc.get("apiVersion", "")).startswith(
+                    TEKTON_GROUP + "/"):
+                yield from _check_doc(doc, catalog, ("spec", "resourcetemplates", i))
+        return
+    yield from _check_doc(res.doc, catalog, ())
+
+
+def _check_doc(doc: Mapping[str, Any], catalog: Catalog,
+               prefix: tuple[PathPart, ...]) -> Iterator[Hit]:
     spec = doc.get("spec")
+    kind = str(doc.get("kind"))
     if not isinstance(spec, Mapping):
         return
-    version = res.api_version.split("/", 1)[1]
+    version = str(doc.get("apiVersion")).split("/", 1)[-1]
     v1 = version == "v1"
     if version == "v1beta1":
-        yield Hit("tekton-api-version", f"{res.kind} uses tekton.dev/v1beta1", ("apiVersion",))
-    root: tuple[PathPart, ...] = ("spec",)
-    if res.kind == "Task":
+        yield Hit("tekton-api-version", f"{kind} uses tekton.dev/v1beta1", (*prefix, "apiVersion"))
+    root: tuple[PathPart, ...] = (*prefix, "spec")
+    if kind == "Task":
         yield from _check_task_spec(spec, root, v1, _task_scope(spec))
-    elif res.kind == "Pipeline":
+    elif kind == "Pipeline":
         yield from _check_pipeline_spec(spec, root, v1, catalog)
-    elif res.kind == "PipelineRun":
+    elif kind == "PipelineRun":
         if v1:
             for old, new in PIPELINERUN_V1.items():
                 if old in spec:
@@ -491,10 +503,10 @@ def _check_resource(res: Resource, catalog: Catalog) -> Iterator[Hit]:
         else:
             target = catalog.resolve(spec.get("pipelineRef"), "Pipeline")
             yield from _check_run_bindings("PipelineRun", target, spec, root)
-    elif res.kind == "TaskRun":
+    elif kind == "TaskRun":
         inline = spec.get("taskSpec")
         if isinstance(inline, Mapping):
-            scope = _task_scope(inline, lenient=True, extra_params=_names(spec.get("params")))
+            scope = _task_scope(inline, extra_params=_names(spec.get("params")))
             yield from _check_task_spec(inline, (*root, "taskSpec"), v1, scope)
             yield from _check_run_bindings("TaskRun", inline, spec, root)
         else:
@@ -515,6 +527,14 @@ def _child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     return None
 
 
+def _key(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                return k  # type: ignore[no-any-return]
+    return None
+
+
 def _position(ctx: Context, res: Resource, hit: Hit) -> tuple[int | None, int | None]:
     """1-based line and column of the hit's field (and of the variable inside a block scalar)."""
     if not res.source_file:
@@ -523,13 +543,17 @@ def _position(ctx: Context, res: Resource, hit: Hit) -> tuple[int | None, int | 
     if doc is None:
         return res.source_line, None
     node: yaml.Node = doc.node
+    key: yaml.Node | None = None
     for part in hit.path:
         child = _child(node, part)
         if child is None:
-            return int(node.start_mark.line) + 1, None
+            return int((key or node).start_mark.line) + 1, None
+        key = _key(node, part)
         node = child
-    line = int(node.start_mark.line) + 1
-    column: int | None = int(node.start_mark.column) + 1
+    # a scalar where it is written; a mapping or list where its key is
+    at = node if isinstance(node, yaml.ScalarNode) or key is None else key
+    line = int(at.start_mark.line) + 1
+    column: int | None = int(at.start_mark.column) + 1
     if hit.match and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         text = str(node.value)
         at = text.find(hit.match)
@@ -556,15 +580,17 @@ def _unquoted_placeholders(text: str) -> Iterator[tuple[int, int]]:
 
 def _source_files(ctx: Context) -> list[str]:
     files = {r.source_file for r in ctx.resources()
-             if r.source_file and r.api_version.startswith(TEKTON_GROUP + "/")}
+             if r.source_file and (r.api_version.startswith(TEKTON_GROUP + "/")
+                                   or r.api_version.startswith(TRIGGERS_GROUP + "/"))}
     failed = {r.unit.path for r in ctx.results if r.error and r.unit.kind == "manifest"}
     return sorted(files | failed)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     resources = [r for r in ctx.resources()
-                 if r.api_version.startswith(TEKTON_GROUP + "/")
-                 and r.kind in ("Task", "Pipeline", "PipelineRun", "TaskRun")]
+                 if (r.api_version.startswith(TEKTON_GROUP + "/") and r.kind in KINDS)
+                 or (r.api_version.startswith(TRIGGERS_GROUP + "/")
+                     and r.kind == "TriggerTemplate")]
     catalog = Catalog(resources)
     seen: set[tuple[str | None, int | None, str, str]] = set()
     for res in resources:

@@ -520,10 +520,12 @@ def _child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return v  # type: ignore[no-any-return]
+                value: yaml.Node = v
+                return value
     elif (isinstance(node, yaml.SequenceNode) and isinstance(key, int)
           and 0 <= key < len(node.value)):
-        return node.value[key]  # type: ignore[no-any-return]
+        item: yaml.Node = node.value[key]
+        return item
     return None
 
 
@@ -531,7 +533,8 @@ def _key(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, _ in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return k  # type: ignore[no-any-return]
+                found: yaml.Node = k
+                return found
     return None
 
 
@@ -551,15 +554,14 @@ def _position(ctx: Context, res: Resource, hit: Hit) -> tuple[int | None, int | 
         key = _key(node, part)
         node = child
     # a scalar where it is written; a mapping or list where its key is
-    at = node if isinstance(node, yaml.ScalarNode) or key is None else key
-    line = int(at.start_mark.line) + 1
-    column: int | None = int(at.start_mark.column) + 1
+    where = node if isinstance(node, yaml.ScalarNode) or key is None else key
+    line = int(where.start_mark.line) + 1
+    column: int | None = int(where.start_mark.column) + 1
     if hit.match and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         text = str(node.value)
-        at = text.find(hit.match)
-        if at >= 0:
-            before = text[:at]
-            line += 1 + before.count("\n")
+        offset = text.find(hit.match)
+        if offset >= 0:
+            line += 1 + text[:offset].count("\n")
             column = None
     return line, column
 

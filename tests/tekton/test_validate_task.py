@@ -101,3 +101,16 @@ def test_extra_args_reach_the_cli(tmp_path: Path, image_path: str) -> None:
               validators="build", **{"extra-args": ["--skip", "build"]})
     # --only build --skip build leaves nothing to run: the report lists no validator.
     assert report_of(tmp_path, run)["validators"] == []
+
+
+def test_a_broken_pipelinerun_in_the_repo_fails_the_check(tmp_path: Path,
+                                                         image_path: str) -> None:
+    source = copy_tree(EXAMPLE, tmp_path / "source")
+    run_file = source / ".tekton/pr-validation.yaml"
+    run_file.write_text(run_file.read_text().replace('"{{ revision }}"', "{{ revision }}"))
+    run = run_validate(tmp_path, source, image_path, validators="tekton")
+    assert not run.succeeded
+    assert run.results["passed"] == "false"
+    assert ".tekton/pr-validation.yaml:22: pac-placeholder-unquoted" in run.results["summary"]
+    assert ".tekton/pr-validation.yaml:22:14: error pac-placeholder-unquoted" \
+        in run.step("validate").stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,13 @@ def test_a_broken_pipelinerun_in_the_repo_fails_the_check(tmp_path: Path,
     assert ".tekton/pr-validation.yaml:22: pac-placeholder-unquoted" in run.results["summary"]
     assert ".tekton/pr-validation.yaml:22:14: error pac-placeholder-unquoted" \
         in run.step("validate").stdout
+    # tekton/README.md's `error-detection-simple-regexp` for Pipelines-as-Code finds exactly
+    # the located error in the log, so PaC can annotate the PR's file.
+    readme = (TEKTON / "README.md").read_text()
+    pattern = re.search(r"error-detection-simple-regexp: '(.+)'", readme)
+    assert pattern is not None
+    regexp = re.compile(pattern.group(1))
+    hits = [m.group("filename", "line", "column") for line in
+            run.step("validate").stdout.splitlines() if (m := regexp.match(line))]
+    assert hits == [(".tekton/pr-validation.yaml", "22", "14")]
+

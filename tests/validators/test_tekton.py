@@ -9,6 +9,7 @@ import pytest
 
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.model import Finding
+from tests.conftest import need_shared
 
 TASK = """\
 apiVersion: tekton.dev/v1
@@ -273,3 +274,14 @@ def test_trigger_template_pipelineruns_are_checked_against_the_pipeline(
     """
     assert found(tmp_path, {"t.yaml": TASK, "p.yaml": PIPELINE, "tt.yaml": template}) == [
         ("tekton-param-missing", "tt.yaml", 11)]
+
+
+def test_a_real_pipelines_as_code_repo_gets_only_its_real_findings() -> None:
+    """opendatahub-io/odh-gitops' .tekton/: PaC placeholders (quoted, and inside names),
+    PipelineRuns referencing the repo's Pipeline, inline taskSpecs. Its only defects are two
+    `:latest` step images."""
+    repo = need_shared("corpus", "opendatahub-io__odh-gitops")
+    report = validate_repo(repo, Options(only=["tekton"]))
+    pipeline = ".tekton/pipelines/cluster-validation-pipeline.yaml"
+    assert [(f.rule, f.file, f.line) for f in report.findings] == [
+        ("tekton-image-unpinned", pipeline, 121), ("tekton-image-unpinned", pipeline, 150)]

@@ -53,6 +53,18 @@ def split_csv(values: Sequence[str]) -> list[str]:
     return out
 
 
+def parse_report_files(values: Sequence[str]) -> list[tuple[str, Path]]:
+    """`FORMAT=FILE` pairs of `--report-file`."""
+    out: list[tuple[str, Path]] = []
+    for value in values:
+        fmt, sep, file = value.partition("=")
+        if not sep or not file or fmt not in FORMAT_NAMES:
+            raise click.BadParameter(f"'{value}' is not FORMAT=FILE with FORMAT one of "
+                                     f"{', '.join(FORMAT_NAMES)}", param_hint="--report-file")
+        out.append((fmt, Path(file)))
+    return out
+
+
 def emit(text: str, output: Path | None) -> None:
     """Print a report, or write it atomically to `output`."""
     if output is None:
@@ -115,9 +127,14 @@ class Progress:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: REPO/.llmops-gate.yaml).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@click.option("--report-file", "report_files", multiple=True, metavar="FORMAT=FILE",
+              callback=lambda _ctx, _param, value: parse_report_files(value),
+              help="Also write the report in FORMAT to FILE (repeatable), e.g. "
+                   "`--report-file json=report.json` next to a text report on stdout.")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
-             timeout: float | None, config_path: Path | None, quiet: bool) -> None:
+             timeout: float | None, config_path: Path | None, quiet: bool,
+             report_files: list[tuple[str, Path]]) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
@@ -131,6 +148,8 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
         progress.clear()
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render_report(report, fmt, colour), output)
+    for extra_fmt, extra_path in report_files:
+        emit(render_report(report, extra_fmt, False), extra_path)
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)
 
 

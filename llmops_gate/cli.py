@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+    except Exception as exc:  # the one place that catches everything
         if os.environ.get("LLMOPS_GATE_DEBUG"):
             raise
         click.echo(f"llmops-gate: unexpected error: {type(exc).__name__}: {exc} "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -167,6 +167,8 @@ class UnitResult:
     error: str | None = None
     error_line: int | None = None
     seconds: float = 0.0
+    # The repo-relative file a failed build is about, when Kustomize's message names one.
+    error_file: str | None = None
 
 
 @dataclass

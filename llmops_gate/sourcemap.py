@@ -38,10 +38,10 @@ def _get(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return v
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-        if 0 <= key < len(node.value):
-            return node.value[key]
+                return v  # type: ignore[no-any-return]
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and (
+            0 <= key < len(node.value)):
+        return node.value[key]  # type: ignore[no-any-return]
     return None
 
 

@@ -15,11 +15,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=SafeLoader)  # a safe loader
 
 
 def load_all(text: str) -> Iterator[Any]:
-    return yaml.load_all(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
+    return yaml.load_all(text, Loader=SafeLoader)  # a safe loader
 
 
 def load_file(path: Path) -> Any:

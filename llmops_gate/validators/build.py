@@ -36,7 +36,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             message=f"overlay does not build: {result.error}",
             overlay=unit.path,
             environment=unit.environment,
-            file=file,
-            line=None,
+            file=result.error_file or file,
+            line=result.error_line,
             hint="run `kubectl kustomize " + unit.path + "` to see the full error",
         )

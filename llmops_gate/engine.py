@@ -139,4 +139,5 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),
-                  findings=findings, validators=chosen)
+                  findings=findings, validators=chosen,
+                  unit_resources={r.unit.path: [x.ref for x in r.resources] for r in results})

@@ -181,6 +181,8 @@ class Report:
     findings: Sequence[Finding]
     validators: Sequence[str] = ()
     skipped_units: int = 0
+    # unit path -> the objects it rendered, in order (JUnit and SARIF list them).
+    unit_resources: Mapping[str, Sequence[ResourceRef]] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:

@@ -75,10 +75,12 @@ class BuildError(Exception):
     message lets us tell (see `kustomize_errors.explain`).
     """
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
         super().__init__(message)
         self.file = file
         self.line = line
+        self.column = column
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -120,7 +122,7 @@ def run_build(kustomize: Kustomize, folder: Path,
             raise BuildError(f"kustomize build timed out after {timeout:g}s") from None
         if proc.returncode != 0:
             failure = explain(err.decode("utf-8", "replace"), folder, repo=repo, wrapper=tmp)
-            raise BuildError(failure.message, failure.file, failure.line)
+            raise BuildError(failure.message, failure.file, failure.line, failure.column)
         return out.decode("utf-8", "replace"), Path(tmp).resolve()
 
 
@@ -198,6 +200,7 @@ def render_unit(kustomize: Kustomize, unit: Unit, repo: Path,
         resources = parse_stream(text, unit, wrapper_dir, repo.resolve())
     except BuildError as exc:
         return UnitResult(unit=unit, error=str(exc), error_file=exc.file, error_line=exc.line,
+                          error_column=exc.column,
                           seconds=time.perf_counter() - start)
     except yaml.YAMLError as exc:
         return UnitResult(unit=unit, error=f"kustomize output is not YAML: {exc}",

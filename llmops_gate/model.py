@@ -169,6 +169,7 @@ class UnitResult:
     seconds: float = 0.0
     # The repo-relative file a failed build is about, when Kustomize's message names one.
     error_file: str | None = None
+    error_column: int | None = None
 
 
 @dataclass

@@ -57,5 +57,6 @@ def check(ctx: Context) -> Iterator[Finding]:
             environment=unit.environment,
             file=result.error_file or file,
             line=result.error_line,
+            column=result.error_column,
             hint="run `kubectl kustomize " + unit.path + "` to see the full error",
         )

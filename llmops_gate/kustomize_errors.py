@@ -44,8 +44,8 @@ _DESCEND = re.compile(
     r"path '([^']*)': ")
 _TARGET = re.compile(r"couldn't make target for path '([^']*)': ")
 _RESOURCE_EITHER = re.compile(
-    r"accumulating resources: accumulation err='accumulating resources from '([^']*)': "
-    r"(.*?)': must build at directory: (.*)$", re.S)
+    r"accumulating resources: accumulation err='(?:accumulating|merging) resources from "
+    r"'([^']*)': (.*?)': must build at directory: (.*)$", re.S)
 _RESOURCE = re.compile(r"accumulating resources: accumulating resources from '([^']*)': ")
 _TRANSFORMER = re.compile(r"trouble configuring builtin (\w+) with config: `(.*?)`: ", re.S)
 _MALFORMED = re.compile(r"MalformedYAMLError: yaml: line (\d+): (.*?) in File: (\S+)$", re.S)
@@ -54,6 +54,8 @@ _UNKNOWN_FIELD = re.compile(r'invalid Kustomization: json: unknown field "([^"]+
 _SYMLINK = re.compile(r"evalsymlink failure on '[^']*' : (?:lstat )?")
 _PATCH_PARSE = re.compile(r"unable to parse SM or JSON patch from \[.*\]$", re.S)
 _PATCH_FILE = re.compile(r"failed to get the patch file from path\([^)]*\): ")
+# Go's dump of the object Kustomize could not read (`missing kind in object {{ } {{x } ...}}`).
+_GO_DUMP = re.compile(r" in object \{\{.*\}\}$", re.S)
 
 
 def unwrap(stderr: str) -> str:
@@ -227,6 +229,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
                    sources: SourceMap | None) -> BuildFailure:
     text = _SYMLINK.sub("", text)
     text = _PATCH_FILE.sub("", text)
+    text = _GO_DUMP.sub("", text)
 
     m = _RESOURCE_EITHER.search(text)
     if m:
@@ -236,7 +239,8 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
         if sources is not None and kfile is not None:
             line, col = _entry_line(sources, kfile, "resources",
                                     lambda n: isinstance(n, yaml.ScalarNode) and n.value == ref)
-        return BuildFailure(f"resource '{ref}': {_SYMLINK.sub('', cause)}", kfile, line, col)
+        cause = _GO_DUMP.sub("", _SYMLINK.sub("", cause))
+        return BuildFailure(f"resource '{ref}': {cause}", kfile, line, col)
 
     m = _RESOURCE.search(text)
     ref_prefix = ""

@@ -174,3 +174,13 @@ def test_explain_without_the_files_still_gives_the_innermost_cause(tmp_path: Pat
     assert got.message == "invalid kustomization: unknown field 'bogus'"
     assert explain("", tmp_path).message == "kustomize build failed (no message)"
     assert explain("something new\n  and odd", tmp_path).message == "something new and odd"
+
+
+def test_resource_without_kind_names_the_entry_not_go_internals(example_repo: Path) -> None:
+    (example_repo / "deploy_model/base/extra.yaml").write_text("metadata:\n  name: x\n")
+    base = example_repo / "deploy_model/base/kustomization.yaml"
+    base.write_text(base.read_text().replace("  - model-connection.yaml\n",
+                                             "  - model-connection.yaml\n  - extra.yaml\n"))
+    f = build_findings(validate_repo(example_repo, Options(only=["build"], envs=["dev"])))[DEV]
+    assert f.message == "overlay does not build: resource 'extra.yaml': missing kind"
+    assert (f.file, f.line) == ("deploy_model/base/kustomization.yaml", 10)

@@ -114,6 +114,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             }},
             "originalUriBaseIds": {BASE_ID: {"uri": root_uri}},
             "columnKind": "unicodeCodePoints",
+            # The run itself worked; whether the repo passed is in the results and properties.
+            "invocations": [{"executionSuccessful": True}],
             "results": [_result(f, index[(f.validator, f.rule)]) for f in report.findings],
             "properties": {
                 "overlays": sum(1 for u in report.units if u.kind == "overlay"),

@@ -95,3 +95,12 @@ def test_output_into_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert result.code == 2
     assert "cannot write report" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_report_schema_is_a_valid_schema_shipped_with_the_package() -> None:
+    import jsonschema
+
+    from llmops_gate.report.json_report import schema
+
+    jsonschema.Draft202012Validator.check_schema(schema())
+    assert schema()["properties"]["tool"] == {"const": "llmops-gate"}

@@ -39,7 +39,7 @@ class BuildFailure:
 # kubectl logs through klog: `E1125 18:22:35.428759   7679 run.go:72] "command failed" err=...`
 _KLOG = re.compile(r'^[EWF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] "command failed" err=', re.M)
 _DESCEND = re.compile(
-    r"accumulating resources: accumulation err='accumulating resources from '[^']*': "
+    r"accumulating resources: accumulation err='accumulating resources from '([^']*)': "
     r"'[^']*' must resolve to a file': (?:recursed accumulation of|couldn't make target for) "
     r"path '([^']*)': ")
 _TARGET = re.compile(r"couldn't make target for path '([^']*)': ")
@@ -53,6 +53,7 @@ _KYAML_LINE = re.compile(r"^(?:invalid Kustomization: )?yaml: line (\d+): (.*)$"
 _UNKNOWN_FIELD = re.compile(r'invalid Kustomization: json: unknown field "([^"]+)"')
 _SYMLINK = re.compile(r"evalsymlink failure on '[^']*' : (?:lstat )?")
 _PATCH_PARSE = re.compile(r"unable to parse SM or JSON patch from \[.*\]$", re.S)
+_FILE_SOURCES = re.compile(r"file sources: \[([^\]]*)\]: ")
 _PATCH_FILE = re.compile(r"failed to get the patch file from path\([^)]*\): ")
 # Go's dump of the object Kustomize could not read (`missing kind in object {{ } {{x } ...}}`).
 _GO_DUMP = re.compile(r" in object \{\{.*\}\}$", re.S)
@@ -166,6 +167,24 @@ def _entry_line(sources: SourceMap, kfile: str, key: str,
     return None, None
 
 
+def _scalar_line(sources: SourceMap, kfile: str, key: str,
+                 value: str) -> tuple[int | None, int | None]:
+    """Where the scalar `value` (or `name=value`) first appears under top-level `key`."""
+    docs = sources.documents(kfile)
+    top = _mapping_value(docs[0].node, key) if docs else None
+    stack: list[yaml.Node] = [top] if top is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            if node.value == value or node.value.endswith("=" + value):
+                return int(node.start_mark.line) + 1, int(node.start_mark.column) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for _, v in node.value)
+    return None, None
+
+
 def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
@@ -206,20 +225,34 @@ def explain(stderr: str, folder: Path, repo: Path | None = None,
     text = unwrap(stderr)
     if not text:
         return BuildFailure("kustomize build failed (no message)")
-    where = paths.folder
+    # The folders Kustomize descended into, each with the reference that led there.
+    trail: list[tuple[str, Path]] = [("", paths.folder)]
     while True:
         m = _DESCEND.search(text)
         if not m:
             break
-        where = Path(m.group(1))
+        trail.append((m.group(1), Path(m.group(2))))
         text = text[:m.start()] + text[m.end():]
     m = _TARGET.search(text)
     if m:
-        where = Path(m.group(1))
+        trail.append(("", Path(m.group(1))))
         text = text[:m.start()] + text[m.end():]
+    where = trail[-1][1]
     sources = SourceMap(paths.repo) if paths.repo is not None else None
     kpath = _kustomization_file(where)
     kfile = paths.rel(str(kpath)) if kpath is not None else None
+    if kpath is None and trail[-1][0] and len(trail) > 2 and sources is not None:
+        # A folder used as a base has no kustomization: point at the entry that names it.
+        ref, parent = trail[-1][0], trail[-2][1]
+        parent_k = _kustomization_file(parent)
+        if parent_k is not None:
+            pfile = paths.rel(str(parent_k))
+            if pfile is not None:
+                line, col = _entry_line(sources, pfile, "resources",
+                                        lambda n: isinstance(n, yaml.ScalarNode)
+                                        and n.value == ref)
+                message = _one_line(paths.clean(text.strip()))
+                return BuildFailure(f"resource '{ref}': {message}", pfile, line, col)
     failure = _explain_cause(text.strip(), where, kfile, paths, sources)
     return BuildFailure(_one_line(paths.clean(failure.message)), failure.file, failure.line,
                         failure.column)
@@ -264,6 +297,20 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
     if m:
         line = _key_line(sources, kfile, m.group(1)) if sources and kfile else None
         return BuildFailure(f"invalid kustomization: unknown field '{m.group(1)}'", kfile, line)
+
+    m = _FILE_SOURCES.search(text)
+    if m and sources is not None and kfile is not None:
+        names = [n.strip() for n in m.group(1).split()]
+        line = col = None
+        for key in ("configMapGenerator", "secretGenerator"):
+            for name in names:
+                line, col = _scalar_line(sources, kfile, key, name)
+                if line:
+                    break
+            if line:
+                break
+        label = f"generator file '{', '.join(names)}': "
+        return BuildFailure(ref_prefix + label + text[m.end():], kfile, line, col)
 
     m = _TRANSFORMER.search(text)
     if m:

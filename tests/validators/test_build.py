@@ -184,3 +184,25 @@ def test_resource_without_kind_names_the_entry_not_go_internals(example_repo: Pa
     f = build_findings(validate_repo(example_repo, Options(only=["build"], envs=["dev"])))[DEV]
     assert f.message == "overlay does not build: resource 'extra.yaml': missing kind"
     assert (f.file, f.line) == ("deploy_model/base/kustomization.yaml", 10)
+
+
+def test_generator_file_missing_points_at_the_generator_entry(example_repo: Path) -> None:
+    with (example_repo / DEV / "kustomization.yaml").open("a") as fh:
+        fh.write("configMapGenerator:\n  - name: cfg\n    files:\n      - missing.conf\n")
+    f = build_findings(validate_repo(example_repo, Options(only=["build"], envs=["dev"])))[DEV]
+    lines = (example_repo / DEV / "kustomization.yaml").read_text().splitlines()
+    entry = lines.index("      - missing.conf") + 1
+    assert (f.file, f.line) == (f"{DEV}/kustomization.yaml", entry)
+    assert f.message == ("overlay does not build: generator file 'missing.conf': "
+                         f"{DEV}/missing.conf: no such file or directory")
+
+
+def test_base_folder_without_kustomization_points_at_the_overlays_entry(
+        example_repo: Path) -> None:
+    (example_repo / "deploy_model/base/kustomization.yaml").unlink()
+    report = validate_repo(example_repo, Options(only=["build"]))
+    for overlay, f in build_findings(report).items():
+        assert (f.file, f.line, f.column) == (f"{overlay}/kustomization.yaml", 9, 5)
+        assert f.message.startswith("overlay does not build: resource '../../base': unable to "
+                                    "find one of 'kustomization.yaml'")
+        assert_clean_message(f, example_repo)

@@ -184,6 +184,8 @@ class Report:
     skipped_units: int = 0
     # unit path -> the objects it rendered, in order (JUnit and SARIF list them).
     unit_resources: Mapping[str, Sequence[ResourceRef]] = field(default_factory=dict)
+    # unit path -> seconds its build (or read) took.
+    unit_seconds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:

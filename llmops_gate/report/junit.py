@@ -6,7 +6,7 @@ that belong to no unit (such as yamllint on a base file every overlay shares). I
 suite: a `build` testcase (the unit renders or parses), one testcase per rendered resource
 (`Kind/name`), and one per other check with findings on the unit as a whole. Error findings
 are `<failure>`s; warnings, notes and waived findings are listed in the testcase's
-`<system-out>` and do not fail it.
+`<system-out>` and do not fail it. A unit's suite carries the seconds its build took.
 """
 
 from __future__ import annotations
@@ -76,12 +76,14 @@ def _source_cases(report: Report, findings: Sequence[Finding]) -> list[_Case]:
 
 
 def _suite(parent: ET.Element, name: str, cases: Sequence[_Case],
-           properties: dict[str, str]) -> tuple[int, int]:
+           properties: dict[str, str], seconds: float | None = None) -> tuple[int, int]:
     failures = sum(1 for c in cases if c.failures)
     suite = ET.SubElement(parent, "testsuite", {
         "name": _xml_text(name), "tests": str(len(cases)), "failures": str(failures),
         "errors": "0", "skipped": "0",
     })
+    if seconds is not None:
+        suite.set("time", f"{seconds:.3f}")
     if properties:
         props = ET.SubElement(suite, "properties")
         for key, value in properties.items():
@@ -110,7 +112,7 @@ def render(report: Report) -> str:
         props: dict[str, str] = {"kind": unit.kind}
         if unit.environment:
             props["environment"] = unit.environment
-        t, fl = _suite(root, unit.path, cases, props)
+        t, fl = _suite(root, unit.path, cases, props, report.unit_seconds.get(unit.path))
         tests, failures = tests + t, failures + fl
     loose = [f for f in report.findings if f.overlay is None or
              f.overlay not in {u.path for u in report.units}]

@@ -58,5 +58,6 @@ def check(ctx: Context) -> Iterator[Finding]:
             file=result.error_file or file,
             line=result.error_line,
             column=result.error_column,
-            hint="run `kubectl kustomize " + unit.path + "` to see the full error",
+            hint=f"run `{ctx.settings.get('kustomize') or 'kubectl kustomize'} {unit.path}` "
+                 "to see Kustomize's full message",
         )

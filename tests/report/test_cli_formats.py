@@ -46,6 +46,7 @@ def test_junit_report_fits_junit_xsd_with_a_suite_per_unit(
         suite = by_name[f"deploy_model/overlays/{env}"]
         names = [c.get("name") for c in suite.findall("testcase")]
         assert names[0] == "build"
+        assert float(suite.get("time", "-1")) >= 0
         prefix = "prod" if env == "production" else env
         assert f"InferenceService/{prefix}-qwen25-05b-instruct" in names
         assert f"ServingRuntime/{prefix}-qwen25-05b-instruct" in names

@@ -87,6 +87,9 @@ def test_missing_patch_file_is_one_line_naming_the_file(example_repo: Path) -> N
                          f"{STAGING}/size.yaml: no such file or directory")
     assert (f.file, f.line) == (f"{STAGING}/kustomization.yaml", 13)
     assert sorted(build_findings(report)) == [STAGING]
+    # The hint names the Kustomize that ran, as a command to paste.
+    assert f.hint is not None and f.hint.startswith("run `")
+    assert f"kustomize {STAGING}`" in f.hint or f"kustomize build {STAGING}`" in f.hint
 
 
 def test_missing_resource_in_the_base_fails_every_overlay_at_the_base(

@@ -169,3 +169,10 @@ def test_sarif_uri_is_percent_encoded() -> None:
     data = check_sarif(sarif.render(_report(f)))
     uri = data["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "my%20apps/a%23b.yaml"
+
+
+def test_text_never_drops_a_finding_whose_unit_is_not_listed() -> None:
+    f = Finding(validator="policy", rule="r", severity=Severity.ERROR, message="lost?",
+                overlay="gone/overlay", file="gone/overlay/kustomization.yaml", line=2)
+    out = text.render(_report(f))
+    assert "  gone/overlay/kustomization.yaml:2: error r: lost?" in out.splitlines()

@@ -71,28 +71,36 @@ def test_repo_without_overlays_is_exit_2_never_0(tmp_path: Path) -> None:
     assert "not a folder" in result.stderr
 
 
-def test_progress_line_only_on_a_terminal(tmp_path: Path) -> None:
+def on_a_tty(repo: Path, *args: str, stream: str = "stderr",
+             env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `validate REPO ARGS` with one stream on a pseudo-terminal; what the terminal got."""
+    master, slave = pty.openpty()
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: slave}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "llmops_gate", "validate", str(repo), *args],
+            stdout=streams["stdout"], stderr=streams["stderr"], env=env or cli_env(),
+            timeout=120, check=False)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return proc.returncode, b"".join(chunks).decode()
+
+
+def test_progress_line_only_on_a_terminal() -> None:
     def stderr_on_a_tty(*args: str) -> str:
-        master, slave = pty.openpty()
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "llmops_gate", "validate", str(EXAMPLE), *args],
-                stdout=subprocess.DEVNULL, stderr=slave, env=cli_env(), timeout=120,
-                check=False)
-            os.close(slave)
-            chunks = []
-            while True:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the terminal's other end is closed and drained
-                    break
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(master)
-        assert proc.returncode == 0
-        return b"".join(chunks).decode()
+        code, out = on_a_tty(EXAMPLE, *args)
+        assert code == 0
+        return out
 
     shown = stderr_on_a_tty()
     assert "building overlays 3/3" in shown
@@ -100,6 +108,18 @@ def test_progress_line_only_on_a_terminal(tmp_path: Path) -> None:
     assert stderr_on_a_tty("--quiet") == ""
     # Not a terminal (captured): nothing at all on stderr.
     assert run_cli("validate", EXAMPLE, "--format", "github").stderr == ""
+
+
+def test_colour_only_on_a_terminal(broken_staging: Path) -> None:
+    env = cli_env()
+    env.pop("NO_COLOR")
+    code, shown = on_a_tty(broken_staging, "-q", stream="stdout", env=env)
+    assert code == 1
+    assert "\033[31merror\033[0m kustomize-build" in shown
+    captured = run_cli("validate", broken_staging, env=env)
+    assert captured.code == 1
+    assert "\033[" not in captured.stdout
+    assert ": error kustomize-build: " in captured.stdout
 
 
 @click.command()

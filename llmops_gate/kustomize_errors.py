@@ -124,7 +124,7 @@ class _Paths:
             text = text.replace(old, new)
         if self.repo is not None:
             root = str(self.repo)
-            text = re.sub(re.escape(root) + r"(/[^\s'\"`:,)\]]*)?",
+            text = re.sub(re.escape(root) + r"(/[^\s'\"`:,)\]]*)?(?=$|[\s'\"`:,)\]])",
                           lambda m: self.show(m.group(0)), text)
         return text
 

@@ -209,3 +209,9 @@ def test_base_folder_without_kustomization_points_at_the_overlays_entry(
         assert f.message.startswith("overlay does not build: resource '../../base': unable to "
                                     "find one of 'kustomization.yaml'")
         assert_clean_message(f, example_repo)
+
+
+def test_only_paths_inside_the_repo_are_shortened() -> None:
+    stderr = "Error: cannot read '/r/o/a.yaml' nor /r/other/b.yaml nor /rx/c\n"
+    got = explain(stderr, Path("/r/o"), repo=Path("/r"))
+    assert got.message == "cannot read 'o/a.yaml' nor other/b.yaml nor /rx/c"

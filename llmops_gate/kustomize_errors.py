@@ -277,9 +277,14 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
 
     m = _RESOURCE.search(text)
     ref_prefix = ""
+    entry: tuple[int | None, int | None] = (None, None)
     if m:
-        ref_prefix = f"resource '{m.group(1)}': "
+        ref = m.group(1)
+        ref_prefix = f"resource '{ref}': "
         text = text[m.end():]
+        if sources is not None and kfile is not None:
+            entry = _entry_line(sources, kfile, "resources",
+                                lambda n: isinstance(n, yaml.ScalarNode) and n.value == ref)
 
     m = _MALFORMED.search(text)
     if m:
@@ -316,7 +321,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
     if m:
         return _transformer_failure(m.group(1), m.group(2), text[m.end():], where, kfile,
                                     paths, sources)
-    return BuildFailure(ref_prefix + text, kfile)
+    return BuildFailure(ref_prefix + text, kfile, *entry)
 
 
 def _yaml_file_failure(file_abs: str, kline: int, kmsg: str, paths: _Paths,

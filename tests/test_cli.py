@@ -154,3 +154,9 @@ def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_version() -> None:
     result = run_cli("--version")
     assert result.code == 0 and "llmops-gate" in result.stdout
+
+
+def test_kustomize_option_names_the_binary(tmp_path: Path) -> None:
+    result = run_cli("validate", EXAMPLE, "--env", "dev", "--kustomize", tmp_path / "nope")
+    assert result.code == 2
+    assert "kustomize binary" in result.stderr and "install" in result.stderr

@@ -215,3 +215,10 @@ def test_only_paths_inside_the_repo_are_shortened() -> None:
     stderr = "Error: cannot read '/r/o/a.yaml' nor /r/other/b.yaml nor /rx/c\n"
     got = explain(stderr, Path("/r/o"), repo=Path("/r"))
     assert got.message == "cannot read 'o/a.yaml' nor other/b.yaml nor /rx/c"
+
+
+def test_a_build_over_its_timeout_is_killed_and_reported() -> None:
+    report = validate_repo(EXAMPLE, Options(only=["build"], envs=["dev"], timeout=0.001))
+    f = build_findings(report)[DEV]
+    assert f.message == "overlay does not build: kustomize build timed out after 0.001s"
+    assert f.file == f"{DEV}/kustomization.yaml"

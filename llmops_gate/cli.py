@@ -138,6 +138,8 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
+    if output is not None and not output.parent.is_dir():
+        raise GateError(f"{output}: cannot write report: folder {output.parent} does not exist")
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,

@@ -130,7 +130,8 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     sources = SourceMap(repo)
     results = render_all(repo, units, kustomize, sources,
                          options.jobs or os.cpu_count() or 1, timeout, options.progress)
-    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs)}
+    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
+                "kustomize": kustomize.label}
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
                   settings=settings)
     findings: list[Finding] = []
@@ -139,4 +140,6 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),
-                  findings=findings, validators=chosen)
+                  findings=findings, validators=chosen,
+                  unit_resources={r.unit.path: [x.ref for x in r.resources] for r in results},
+                  unit_seconds={r.unit.path: r.seconds for r in results})

@@ -8,6 +8,7 @@ lists the overlay as its only resource and sets `buildMetadata`. The annotations
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
+from llmops_gate.kustomize_errors import explain
 from llmops_gate.model import Resource, Unit, UnitResult
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -67,23 +69,33 @@ def find_kustomize(explicit: str | None = None) -> Kustomize:
 
 
 class BuildError(Exception):
-    """Kustomize failed on an overlay (its message is the finding's message)."""
+    """Kustomize failed on an overlay (its message is the finding's message).
+
+    `file` and `line` name the repo-relative file the failure is about, when Kustomize's
+    message lets us tell (see `kustomize_errors.explain`).
+    """
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.column = column
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 
 def run_build(kustomize: Kustomize, folder: Path,
-              timeout: float = DEFAULT_TIMEOUT) -> tuple[str, Path]:
+              timeout: float = DEFAULT_TIMEOUT, repo: Path | None = None) -> tuple[str, Path]:
     """Build `folder` with origin annotations on.
 
     Returns the YAML stream and the wrapper folder the annotations' relative paths start from
-    (gone by then; the paths resolve lexically). Raises BuildError when Kustomize fails.
+    (gone by then; the paths resolve lexically). Raises BuildError when Kustomize fails, with
+    paths in its message relative to `repo` when given.
     """
     with tempfile.TemporaryDirectory(prefix="llmops-gate-build-") as tmp:
         rel = os.path.relpath(folder.resolve(), Path(tmp).resolve())
@@ -109,23 +121,9 @@ def run_build(kustomize: Kustomize, folder: Path,
             _kill_group(proc)
             raise BuildError(f"kustomize build timed out after {timeout:g}s") from None
         if proc.returncode != 0:
-            raise BuildError(_clean_stderr(err.decode("utf-8", "replace"), tmp, folder))
+            failure = explain(err.decode("utf-8", "replace"), folder, repo=repo, wrapper=tmp)
+            raise BuildError(failure.message, failure.file, failure.line, failure.column)
         return out.decode("utf-8", "replace"), Path(tmp).resolve()
-
-
-def _clean_stderr(text: str, tmp: str, folder: Path) -> str:
-    """Kustomize's message without our wrapper folder or the log prefix kubectl adds."""
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    msg = " ".join(lines) if lines else "kustomize build failed"
-    if msg.startswith("E") and "] " in msg[:60] and "run.go" in msg[:60]:
-        msg = msg.split("] ", 1)[1]
-    msg = msg.replace('"command failed" err=', "").strip()
-    if msg.startswith('"') and msg.endswith('"'):
-        msg = msg[1:-1].replace('\\"', '"')
-    msg = msg.replace(str(Path(tmp).resolve()), "<build>").replace(tmp, "<build>")
-    msg = msg.replace(os.path.relpath(folder.resolve(), Path(tmp).resolve()), str(folder))
-    msg = msg.replace("Error: ", "", 1) if msg.startswith("Error: ") else msg
-    return msg
 
 
 def _origin_file(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) -> str | None:
@@ -198,10 +196,12 @@ def render_unit(kustomize: Kustomize, unit: Unit, repo: Path,
     folder = repo / unit.path
     start = time.perf_counter()
     try:
-        text, wrapper_dir = run_build(kustomize, folder, timeout)
+        text, wrapper_dir = run_build(kustomize, folder, timeout, repo=repo)
         resources = parse_stream(text, unit, wrapper_dir, repo.resolve())
     except BuildError as exc:
-        return UnitResult(unit=unit, error=str(exc), seconds=time.perf_counter() - start)
+        return UnitResult(unit=unit, error=str(exc), error_file=exc.file, error_line=exc.line,
+                          error_column=exc.column,
+                          seconds=time.perf_counter() - start)
     except yaml.YAMLError as exc:
         return UnitResult(unit=unit, error=f"kustomize output is not YAML: {exc}",
                           seconds=time.perf_counter() - start)

@@ -167,6 +167,9 @@ class UnitResult:
     error: str | None = None
     error_line: int | None = None
     seconds: float = 0.0
+    # The repo-relative file a failed build is about, when Kustomize's message names one.
+    error_file: str | None = None
+    error_column: int | None = None
 
 
 @dataclass
@@ -179,6 +182,10 @@ class Report:
     findings: Sequence[Finding]
     validators: Sequence[str] = ()
     skipped_units: int = 0
+    # unit path -> the objects it rendered, in order (JUnit and SARIF list them).
+    unit_resources: Mapping[str, Sequence[ResourceRef]] = field(default_factory=dict)
+    # unit path -> seconds its build (or read) took.
+    unit_seconds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:

@@ -32,7 +32,20 @@ class CliResult:
     stderr: str
 
     def json(self) -> Any:
-        return json.loads(self.stdout)
+        data = json.loads(self.stdout)
+        check_report_schema(data)
+        return data
+
+
+def check_report_schema(data: Any) -> None:
+    """Every `validate --format json` report a test reads must fit the published schema."""
+    if isinstance(data, dict) and data.get("tool") == "llmops-gate" and "findings" in data \
+            and "overlays" in data:
+        import jsonschema
+
+        from llmops_gate.report.json_report import schema
+
+        jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -117,6 +130,6 @@ def summary(result: CliResult) -> dict[str, Any]:
 
 
 __all__: Sequence[str] = (
-    "CORPUS", "EXAMPLE", "ROOT", "SEED", "SHARED", "CliResult", "cli_env", "copy_tree",
-    "findings", "git", "init_git_repo", "need_shared", "run_cli", "summary",
+    "CORPUS", "EXAMPLE", "ROOT", "SEED", "SHARED", "CliResult", "check_report_schema", "cli_env",
+    "copy_tree", "findings", "git", "init_git_repo", "need_shared", "run_cli", "summary",
 )

@@ -13,6 +13,9 @@ Renderer = Callable[[Report], str]
 FORMATS: dict[str, str] = {
     "text": "llmops_gate.report.text:render",
     "json": "llmops_gate.report.json_report:render",
+    "junit": "llmops_gate.report.junit:render",
+    "sarif": "llmops_gate.report.sarif:render",
+    "github": "llmops_gate.report.github:render",
 }
 
 

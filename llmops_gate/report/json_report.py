@@ -6,6 +6,8 @@ Change it only additively.
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from llmops_gate import __version__
@@ -42,6 +44,15 @@ def as_dict(report: Report) -> dict[str, Any]:
         "overlays": overlays,
         "findings": [f.to_json() for f in report.findings],
     }
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of this report (`report-schema.json`, shipped with the package)."""
+    text = resources.files("llmops_gate.report").joinpath("report-schema.json").read_text(
+        encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def render(report: Report) -> str:

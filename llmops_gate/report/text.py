@@ -76,7 +76,8 @@ def render(report: Report, colour: bool = False) -> str:
                      f" ({errors} error{'s' if errors != 1 else ''},"
                      f" {warnings} warning{'s' if warnings != 1 else ''})")
         lines.extend(_group(found, colour))
-    loose = [f for f in report.findings if f.overlay is None]
+    paths = {u.path for u in report.units}
+    loose = [f for f in report.findings if f.overlay is None or f.overlay not in paths]
     if loose:
         lines.append("sources:")
         lines.extend(_group(loose, colour))

@@ -10,6 +10,25 @@ from collections.abc import Iterator
 
 from llmops_gate.context import Context
 from llmops_gate.model import Finding, Severity
+from llmops_gate.report.rules import RuleDoc
+
+RULES = {
+    "kustomize-build": RuleDoc(
+        "kustomize-build",
+        "Every overlay builds with `kustomize build`.",
+        "An overlay that does not build cannot be synced by ArgoCD: an auto-syncing "
+        "environment stays on the old state and reports a sync error, the others fail at "
+        "deploy time. Fix the file and line the finding names (a missing resource or patch "
+        "file, malformed YAML, a patch that is not a valid strategic-merge or JSON 6902 "
+        "patch) and check with `kubectl kustomize OVERLAY`.",
+    ),
+    "parse-error": RuleDoc(
+        "parse-error",
+        "Every plain manifest file is valid YAML.",
+        "A manifest that does not parse cannot be applied. Fix the YAML syntax at the line "
+        "named (usually indentation or an unclosed bracket or quote).",
+    ),
+}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -36,7 +55,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             message=f"overlay does not build: {result.error}",
             overlay=unit.path,
             environment=unit.environment,
-            file=file,
-            line=None,
-            hint="run `kubectl kustomize " + unit.path + "` to see the full error",
+            file=result.error_file or file,
+            line=result.error_line,
+            column=result.error_column,
+            hint=f"run `{ctx.settings.get('kustomize') or 'kubectl kustomize'} {unit.path}` "
+                 "to see Kustomize's full message",
         )

@@ -20,6 +20,7 @@ from llmops_gate.context import Context
 from llmops_gate.discover import closure
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
+from llmops_gate.report.rules import RuleDoc
 
 REPO_CONFIGS = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
 
@@ -52,6 +53,39 @@ rules:
   hyphens: {level: warning}
   key-duplicates: enable
 """
+
+
+YAMLLINT_DOCS = "https://yamllint.readthedocs.io/en/stable/rules.html"
+
+RULES = {
+    "yaml-syntax": RuleDoc(
+        "yaml-syntax",
+        "Every YAML file parses.",
+        "A file that is not valid YAML breaks every overlay that uses it. Fix the syntax at "
+        "the line named: usually indentation, a tab, or an unclosed bracket or quote.",
+    ),
+    "yaml-unreadable": RuleDoc("yaml-unreadable", "Every YAML file can be read.",
+                               "Check the file's permissions."),
+    "yaml-encoding": RuleDoc("yaml-encoding", "Every YAML file is UTF-8 text.",
+                             "Save the file as UTF-8; Kustomize and kubectl read only UTF-8."),
+}
+
+
+def rule_doc(rule_id: str) -> RuleDoc | None:
+    """Documentation of `yaml-<yamllint rule>` ids: yamllint's own rule pages."""
+    if rule_id in RULES:
+        return RULES[rule_id]
+    if not rule_id.startswith("yaml-"):
+        return None
+    name = rule_id.removeprefix("yaml-")
+    anchor = "module-yamllint.rules." + name.replace("-", "_")
+    return RuleDoc(
+        rule_id,
+        f"yamllint rule '{name}'.",
+        f"Fix what yamllint's '{name}' rule reports, or configure the rule in the repo's "
+        f".yamllint (see {YAMLLINT_DOCS}#{anchor}).",
+        f"{YAMLLINT_DOCS}#{anchor}",
+    )
 
 
 def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:

@@ -126,3 +126,14 @@ spec:
 def model_files(isvc: str = ISVC, runtime: str = RUNTIME,
                 folder: str = "overlays/dev") -> dict[str, str]:
     return {f"{folder}/inferenceservice.yaml": isvc, f"{folder}/servingruntime.yaml": runtime}
+
+
+def line(text: str, needle: str, nth: int = 1) -> int:
+    """1-based line of the `nth` line of a fixture text (as written to disk) containing needle."""
+    seen = 0
+    for n, content in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), start=1):
+        if needle in content:
+            seen += 1
+            if seen == nth:
+                return n
+    raise AssertionError(f"{needle!r} not in fixture")

@@ -30,13 +30,15 @@ _CPU_MEMORY: dict[str, Any] = {
 }
 
 _RULE_SETTING: dict[str, Any] = {
-    "description": "`off`, a severity, or `{severity: ..., <option>: ...}` with the rule's "
-                   "options (see `llmops-gate rules`).",
+    "description": "`off` (YAML reads a bare off as false: both switch the rule off), a "
+                   "severity, or `{severity: ..., <option>: ...}` with the rule's options (see "
+                   "`llmops-gate rules`).",
     "oneOf": [
         {"enum": ["off", *SEVERITY_NAMES]},
+        {"type": "boolean"},
         {
             "type": "object",
-            "properties": {"severity": {"enum": ["off", *SEVERITY_NAMES]}},
+            "properties": {"severity": {"enum": ["off", False, *SEVERITY_NAMES]}},
         },
     ],
 }

@@ -52,12 +52,14 @@ def _merge_bounds(base: Mapping[str, Bound], raw: Any, where: str) -> dict[str, 
 
 
 def _rule_setting(raw: Any) -> RuleSetting:
+    if isinstance(raw, bool):
+        return RuleSetting(off=not raw)
     if isinstance(raw, str):
         return RuleSetting(off=True) if raw == "off" else RuleSetting(severity=Severity(raw))
     if isinstance(raw, Mapping):
         sev = raw.get("severity")
         options = {k: v for k, v in raw.items() if k != "severity"}
-        if sev == "off":
+        if sev == "off" or sev is False:
             return RuleSetting(off=True, options=options)
         return RuleSetting(severity=Severity(sev) if sev else None, options=options)
     return RuleSetting()

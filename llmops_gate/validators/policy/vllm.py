@@ -26,40 +26,42 @@ _FLAG_TEXT = """
 host port uvicorn-log-level allow-credentials allowed-origins allowed-methods allowed-headers
 api-key lora-modules prompt-adapters chat-template chat-template-content-format response-role
 ssl-keyfile ssl-certfile ssl-ca-certs ssl-cert-reqs enable-ssl-refresh root-path middleware
-return-tokens-as-token-ids disable-frontend-multiprocessing enable-request-id-headers enable-
-auto-tool-choice tool-call-parser tool-parser-plugin tool-server log-config-file max-log-len
-disable-fastapi-docs enable-prompt-tokens-details enable-server-load-tracking enable-force-
-include-usage enable-tokenizer-info-endpoint disable-uvicorn-access-log h11-max-incomplete-
-event-size h11-max-header-count log-error-stack served-model-name headless api-server-count
-config disable-log-requests enable-log-requests enable-log-outputs disable-log-stats expand-
-tools-even-if-tool-choice-none reasoning-parser model task runner convert tokenizer hf-config-
-path skip-tokenizer-init revision code-revision tokenizer-revision tokenizer-mode trust-remote-
-code allowed-local-media-path allowed-media-domains download-dir load-format config-format
-dtype kv-cache-dtype max-model-len guided-decoding-backend guided-decoding-disable-fallback
-guided-decoding-disable-any-whitespace guided-decoding-disable-additional-properties
-structured-outputs-config logits-processor-pattern model-impl distributed-executor-backend
-pipeline-parallel-size tensor-parallel-size data-parallel-size data-parallel-size-local data-
-parallel-address data-parallel-rpc-port data-parallel-backend data-parallel-hybrid-lb data-
-parallel-start-rank enable-expert-parallel enable-eplb eplb-config num-redundant-experts max-
-parallel-loading-workers ray-workers-use-nsight disable-custom-all-reduce block-size enable-
-prefix-caching prefix-caching-hash-algo disable-sliding-window num-lookahead-slots seed swap-
-space cpu-offload-gb gpu-memory-utilization num-gpu-blocks-override max-num-batched-tokens max-
-num-partial-prefills max-long-partial-prefills long-prefill-token-threshold max-num-seqs max-
-logprobs logprobs-mode quantization rope-scaling rope-theta hf-token hf-overrides enforce-eager
-max-seq-len-to-capture limit-mm-per-prompt mm-processor-kwargs disable-mm-preprocessor-cache
-mm-processor-cache-gb mm-encoder-tp-mode media-io-kwargs interleave-mm-strings skip-mm-
-profiling enable-lora enable-lora-bias max-loras max-lora-rank lora-extra-vocab-size lora-dtype
-long-lora-scaling-factors max-cpu-loras fully-sharded-loras enable-prompt-adapter max-prompt-
-adapters max-prompt-adapter-token device scheduler-delay-factor enable-chunked-prefill
-speculative-config model-loader-extra-config ignore-patterns preemption-mode qlora-adapter-
-name-or-path show-hidden-metrics-for-version otlp-traces-endpoint collect-detailed-traces
-disable-async-output-proc scheduling-policy scheduler-cls override-neuron-config override-
-pooler-config pooler-config compilation-config kv-transfer-config kv-events-config worker-cls
-worker-extension-cls generation-config override-generation-config enable-sleep-mode calculate-
-kv-scales additional-config disable-cascade-attn disable-chunked-mm-input async-scheduling kv-
-sharing-fast-prefill cuda-graph-sizes disable-hybrid-kv-cache-manager safetensors-load-strategy
-pt-load-map-location io-processor-plugin logits-processors enable-prompt-embeds distributed-
-timeout-seconds enable-multimodal-encoder-data-parallel
+return-tokens-as-token-ids disable-frontend-multiprocessing enable-request-id-headers
+enable-auto-tool-choice tool-call-parser tool-parser-plugin tool-server log-config-file
+max-log-len disable-fastapi-docs enable-prompt-tokens-details enable-server-load-tracking
+enable-force-include-usage enable-tokenizer-info-endpoint disable-uvicorn-access-log
+h11-max-incomplete-event-size h11-max-header-count log-error-stack served-model-name headless
+api-server-count config disable-log-requests enable-log-requests enable-log-outputs
+disable-log-stats expand-tools-even-if-tool-choice-none reasoning-parser model task runner
+convert tokenizer hf-config-path skip-tokenizer-init revision code-revision tokenizer-revision
+tokenizer-mode trust-remote-code allowed-local-media-path allowed-media-domains download-dir
+load-format config-format dtype kv-cache-dtype max-model-len guided-decoding-backend
+guided-decoding-disable-fallback guided-decoding-disable-any-whitespace
+guided-decoding-disable-additional-properties structured-outputs-config
+logits-processor-pattern model-impl distributed-executor-backend pipeline-parallel-size
+tensor-parallel-size data-parallel-size data-parallel-size-local data-parallel-address
+data-parallel-rpc-port data-parallel-backend data-parallel-hybrid-lb data-parallel-start-rank
+enable-expert-parallel enable-eplb eplb-config num-redundant-experts
+max-parallel-loading-workers ray-workers-use-nsight disable-custom-all-reduce block-size
+enable-prefix-caching prefix-caching-hash-algo disable-sliding-window num-lookahead-slots seed
+swap-space cpu-offload-gb gpu-memory-utilization num-gpu-blocks-override max-num-batched-tokens
+max-num-partial-prefills max-long-partial-prefills long-prefill-token-threshold max-num-seqs
+max-logprobs logprobs-mode quantization rope-scaling rope-theta hf-token hf-overrides
+enforce-eager max-seq-len-to-capture limit-mm-per-prompt mm-processor-kwargs
+disable-mm-preprocessor-cache mm-processor-cache-gb mm-encoder-tp-mode media-io-kwargs
+interleave-mm-strings skip-mm-profiling enable-lora enable-lora-bias max-loras max-lora-rank
+lora-extra-vocab-size lora-dtype long-lora-scaling-factors max-cpu-loras fully-sharded-loras
+enable-prompt-adapter max-prompt-adapters max-prompt-adapter-token device
+scheduler-delay-factor enable-chunked-prefill speculative-config model-loader-extra-config
+ignore-patterns preemption-mode qlora-adapter-name-or-path show-hidden-metrics-for-version
+otlp-traces-endpoint collect-detailed-traces disable-async-output-proc scheduling-policy
+scheduler-cls override-neuron-config override-pooler-config pooler-config compilation-config
+kv-transfer-config kv-events-config worker-cls worker-extension-cls generation-config
+override-generation-config enable-sleep-mode calculate-kv-scales additional-config
+disable-cascade-attn disable-chunked-mm-input async-scheduling kv-sharing-fast-prefill
+cuda-graph-sizes disable-hybrid-kv-cache-manager safetensors-load-strategy pt-load-map-location
+io-processor-plugin logits-processors enable-prompt-embeds distributed-timeout-seconds
+enable-multimodal-encoder-data-parallel
 """
 KNOWN_FLAGS = frozenset(_FLAG_TEXT.split())
 

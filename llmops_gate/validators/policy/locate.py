@@ -75,8 +75,7 @@ def _targets(target: Any, res: Resource) -> bool:
     return not (name and str(name) not in res.name)
 
 
-def _in_patch_docs(nodes: list[yaml.Node], res: Resource, path: Path,
-                   check_target: bool) -> int | None:
+def _in_patch_docs(nodes: list[yaml.Node], res: Resource, path: Path) -> int | None:
     """0-based line inside a patch text (SMP documents or a JSON6902 op list)."""
     for node in nodes:
         if isinstance(node, yaml.SequenceNode):  # JSON6902 ops; the last op that sets it wins
@@ -92,7 +91,9 @@ def _in_patch_docs(nodes: list[yaml.Node], res: Resource, path: Path,
                     best = int(k.start_mark.line)
             if best is not None:
                 return best
-        elif isinstance(node, yaml.MappingNode) and not check_target:
+        elif isinstance(node, yaml.MappingNode) and len(path) > 1 and \
+                tuple(path[:2]) != ("metadata", "name"):
+            # A strategic-merge patch names its target by kind and name: those select, not set.
             kind = _scalar(_child(node, "kind")[1])
             name = _scalar(_child(_child(node, "metadata")[1], "name")[1])
             if kind and kind != res.kind:
@@ -158,11 +159,11 @@ class Locator:
             import os
 
             file = os.path.normpath(file).replace(os.sep, "/")
-            line = _in_patch_docs(self._file_nodes(file), res, path, check_target=False)
+            line = _in_patch_docs(self._file_nodes(file), res, path)
             return (file, line + 1) if line is not None else None
         if inline is not None and knode is not None:
             nodes = _compose(inline)
-            line = _in_patch_docs(nodes, res, path, check_target=False)
+            line = _in_patch_docs(nodes, res, path)
             if line is None:
                 return None
             value_path: list[PathPart] = [key, i]

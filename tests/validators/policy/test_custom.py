@@ -53,8 +53,8 @@ def test_assertions(tmp_path: Path, assertion: str, field: str, passes: bool) ->
 
 
 def test_line_of_the_failing_field(tmp_path: Path) -> None:
-    found = run_policy(tmp_path, model_files(),
-                       config=_config("{'<=': 4Gi}", "spec.predictor.model.resources.limits.memory"))
+    config = _config("{'<=': 4Gi}", "spec.predictor.model.resources.limits.memory")
+    found = run_policy(tmp_path, model_files(), config=config)
     assert where(found) == [("team-check", F_ISVC, line(ISVC, "memory: 6Gi"))]
     assert found[0].severity.value == "warning"
     assert "is '6Gi', expected to be <= 4Gi" in found[0].message
@@ -85,6 +85,6 @@ def test_bad_custom_rules_are_config_errors(tmp_path: Path) -> None:
         run_policy(tmp_path, model_files(),
                    config=_config("{exists: true}", "spec").replace("team-check",
                                                                     "image-tag-pinned"))
-    with pytest.raises(GateError, match="unknown key 'policy.custom-rules\\[0\\].bogus'|bogus"):
+    with pytest.raises(GateError, match=r"unknown key 'policy\.custom-rules\[0\]\.bogus'"):
         run_policy(tmp_path, model_files(),
                    config=_config("{exists: true}", "spec") + "      bogus: 1\n")

@@ -42,7 +42,8 @@ def test_toleration_on_runtime_counts(tmp_path: Path) -> None:
 
 def test_configured_accelerator(tmp_path: Path) -> None:
     isvc = ISVC.replace("nvidia.com/gpu", "amd.com/gpu").split("    tolerations:")[0]
-    found = run_policy(tmp_path, model_files(isvc), config="policy: {accelerators: [amd.com/gpu]}\n")
+    config = "policy: {accelerators: [amd.com/gpu]}\n"
+    found = run_policy(tmp_path, model_files(isvc), config=config)
     assert where(found) == [("gpu-toleration", F_ISVC, line(isvc, "predictor:"))]
     assert where(run_policy(tmp_path, model_files(isvc),
                             config="policy: {accelerators: [x.io/tpu]}\n")) == []

@@ -60,7 +60,8 @@ def test_non_vllm_container_is_not_checked(tmp_path: Path) -> None:
 
 def test_rule_can_be_switched_off(tmp_path: Path) -> None:
     runtime = RUNTIME.replace("--max-model-len", "--max-model-length")
-    config = "environments: [{name: dev, overlay: overlays/dev, policy: {rules: {vllm-args: off}}}]\n"
+    config = ("environments: [{name: dev, overlay: overlays/dev, "
+              "policy: {rules: {vllm-args: off}}}]\n")
     (tmp_path / "overlays/dev").mkdir(parents=True)
     (tmp_path / "overlays/dev/kustomization.yaml").write_text("resources: []\n")
     assert where(run_policy(tmp_path, model_files(runtime=runtime), config=config)) == []

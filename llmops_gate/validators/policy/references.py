@@ -126,6 +126,5 @@ RULES = (
         options=(Option("external", [], "Secret names provided on the cluster, outside Git."),
                  Option("storage-secret", "storage-config",
                         "The Secret KServe reads storage.key from.")),
-        equivalents={"kube-linter": "(none; closest: non-existent-service-account)"},
     ),
 )

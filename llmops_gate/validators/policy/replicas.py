@@ -83,6 +83,6 @@ RULES = (
         check=check_replicas,
         kinds=SCALED | {ISVC},
         equivalents={"kube-linter": "minimum-three-replicas",
-                     "Polaris": "deploymentMissingReplicas"},
+                     "Polaris": "multipleReplicasForDeployment"},
     ),
 )

@@ -106,6 +106,6 @@ RULES = (
         fix="use a PersistentVolumeClaim, an emptyDir, or the model's storageUri instead",
         check=check_host_path,
         kinds=POD_KINDS,
-        equivalents={"kube-linter": "sensitive-host-mounts", "Polaris": "hostPathSet"},
+        equivalents={"kube-linter": "sensitive-host-mounts"},
     ),
 )

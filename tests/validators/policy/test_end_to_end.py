@@ -126,3 +126,19 @@ def test_secret_value_masked_in_every_format(edited: Path, fmt: str) -> None:
     assert "secret-values-in-git" in result.stdout
     assert AWS_SECRET not in result.stdout + result.stderr
     assert AWS_SECRET[:10] not in result.stdout + result.stderr
+
+
+def test_field_set_by_patch_file_points_at_the_patch(tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    size = repo / "deploy_model/overlays/dev/size.yaml"
+    size.write_text(size.read_text().replace('cpu: "2"', 'cpu: "3"'))
+    result = run_cli("validate", repo, "--env", "dev", "--only", "policy", "--format", "json")
+    assert result.code == 1, result.stdout + result.stderr
+    assert rows(result) == [("resources-within-bounds", "deploy_model/overlays/dev/size.yaml", 17,
+                             "dev", False)]
+    found = findings(result)[0]
+    assert found["container"] == "kserve-container"
+    assert found["resource"]["kind"] == "InferenceService"
+    assert found["resource"]["name"] == "dev-qwen25-05b-instruct"
+    assert found["path"] == "spec.predictor.model.resources.limits.cpu"
+    assert "CPU limit 3 is outside dev's bounds (0 to 2)" in found["message"]

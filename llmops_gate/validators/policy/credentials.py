@@ -44,8 +44,26 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 re.DOTALL)),
 )
 
-_SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|access[-_]?key|"
-                          r"credential|private[-_]?key)")
+_SECRET_WORDS = frozenset({"PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL",
+                           "CREDENTIALS", "APIKEY"})
+_KEY_QUALIFIERS = frozenset({"API", "ACCESS", "PRIVATE", "SECRET", "SIGNING"})
+
+
+def secret_named(name: str) -> bool:
+    """An env var named like a credential (HF_TOKEN, DB_PASSWORD, OPENAI_API_KEY), by whole
+    words: TOKENIZERS_PARALLELISM and MAX_TOKENS are not."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name.upper()) if w]
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(w == "KEY" and i > 0 and words[i - 1] in _KEY_QUALIFIERS
+               for i, w in enumerate(words))
+
+
+def _literal_credential(value: str, extra: Sequence[str]) -> bool:
+    """A literal value that could be a credential (not a placeholder, a path or a flag)."""
+    plain = value.strip()
+    return not (is_placeholder(plain, extra) or "$(" in plain or plain.startswith(("/", "file:"))
+                or plain.lower() in ("true", "false", "yes", "no"))
 
 
 def is_placeholder(value: str, extra: Sequence[str] = ()) -> bool:
@@ -128,8 +146,8 @@ def check_config(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
                 continue
             value, name = env["value"], str(env.get("name") or "")
             kind = _scan(value)
-            if kind is None and _SECRET_NAME.search(name) and not is_placeholder(value, extra) \
-                    and "$(" not in value and ctx.options.get("secret-named-env", True):
+            if kind is None and ctx.options.get("secret-named-env", True) and \
+                    secret_named(name) and _literal_credential(value, extra):
                 kind = "a credential (by the variable's name)"
             if kind:
                 yield Violation(f"container {c.name}: env {name} holds what looks like {kind} "

@@ -193,7 +193,47 @@ class Locator:
         except (OSError, UnicodeDecodeError):
             return None
 
+    def from_generator(self, res: Resource, path: Path) -> Location | None:
+        """A Secret or ConfigMap a kustomization generates: the literal, the line of an `envs`
+        file, the `files` entry's file, else the generator entry itself."""
+        kfile = res.source_file or ""
+        data = self.kustomizations.get(kfile)
+        key = {"Secret": "secretGenerator", "ConfigMap": "configMapGenerator"}.get(res.kind)
+        items = data.get(key) if isinstance(data, Mapping) and key else None
+        if not isinstance(items, list):
+            return None
+        named = [(i, g) for i, g in enumerate(items)
+                 if isinstance(g, Mapping) and g.get("name") and str(g["name"]) in res.name]
+        if not named:
+            return None
+        i, gen = max(named, key=lambda p: len(str(p[1]["name"])))
+        knode = self._kustomization_node(kfile)
+        folder = PurePosixPath(kfile).parent
+        entry = str(path[1]) if len(path) > 1 and path[0] in ("data", "stringData",
+                                                              "binaryData") else None
+        if entry is not None:
+            for j, literal in enumerate(gen.get("literals") or []):
+                if str(literal).split("=", 1)[0].strip() == entry:
+                    line, _ = _walk(knode, [key or "", i, "literals", j])
+                    return kfile, line + 1 if line is not None else None
+            for env_file in gen.get("envs") or ([gen["env"]] if gen.get("env") else []):
+                rel = (folder / str(env_file)).as_posix()
+                text = self.read_text(rel) or ""
+                for n, content in enumerate(text.splitlines(), start=1):
+                    if content.split("=", 1)[0].strip() == entry:
+                        return rel, n
+            for item in gen.get("files") or []:
+                name, _, src = str(item).rpartition("=")
+                if (name or PurePosixPath(src).name) == entry:
+                    return (folder / src).as_posix(), 1
+        line, _ = _walk(knode, [key or "", i, "name"])
+        return kfile, line + 1 if line is not None else None
+
     def locate(self, res: Resource, path: Path) -> Location:
+        if res.source_file in self.kustomizations and res.kind in ("Secret", "ConfigMap"):
+            found = self.from_generator(res, path)
+            if found is not None:
+                return found
         if path:
             hit = self.from_patches(res, path)
             if hit is not None:

@@ -128,3 +128,21 @@ def test_masked_in_every_report_format(tmp_path: Path) -> None:
 
 def text_render(report: Report) -> str:
     return text.render(report)
+
+
+@pytest.mark.parametrize(("name", "flagged"), [
+    ("HF_TOKEN", True), ("DB_PASSWORD", True), ("OPENAI_API_KEY", True), ("apiKey", True),
+    ("TOKENIZERS_PARALLELISM", False), ("MAX_TOKENS", False), ("KEY_PREFIX", False),
+    ("AWS_SECRET_ACCESS_KEY", True),
+])
+def test_secret_named_env(name: str, flagged: bool) -> None:
+    from llmops_gate.validators.policy.credentials import secret_named
+
+    assert secret_named(name) is flagged
+
+
+def test_secret_named_env_with_harmless_values(tmp_path: Path) -> None:
+    runtime = RUNTIME + "      env:\n        - {name: HF_TOKEN_PATH, value: /var/run/hf/token}\n" \
+                        "        - {name: USE_TOKEN, value: 'false'}\n" \
+                        "        - {name: TOKENIZERS_PARALLELISM, value: 'true'}\n"
+    assert where(run_policy(tmp_path, model_files(runtime=runtime))) == []

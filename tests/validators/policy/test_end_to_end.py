@@ -142,3 +142,26 @@ def test_field_set_by_patch_file_points_at_the_patch(tmp_path: Path) -> None:
     assert found["resource"]["name"] == "dev-qwen25-05b-instruct"
     assert found["path"] == "spec.predictor.model.resources.limits.cpu"
     assert "CPU limit 3 is outside dev's bounds (0 to 2)" in found["message"]
+
+
+def test_generated_secret_points_at_its_literal_and_env_file(tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    kust = repo / "deploy_model/overlays/dev/kustomization.yaml"
+    kust.write_text(kust.read_text() + f"""
+secretGenerator:
+  - name: registry
+    literals:
+      - USER=robot
+      - PLACEHOLDER=changeme
+  - name: storage
+    envs: [storage.env]
+""")
+    (repo / "deploy_model/overlays/dev/storage.env").write_text(
+        f"REGION=\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n")
+    result = run_cli("validate", repo, "--env", "dev", "--only", "policy", "--format", "json")
+    assert result.code == 1, result.stdout + result.stderr
+    assert rows(result) == [
+        ("secret-values-in-git", "deploy_model/overlays/dev/kustomization.yaml", 18, "dev", False),
+        ("secret-values-in-git", "deploy_model/overlays/dev/storage.env", 2, "dev", False),
+    ]
+    assert AWS_SECRET not in result.stdout

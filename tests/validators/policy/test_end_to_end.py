@@ -147,7 +147,7 @@ def test_field_set_by_patch_file_points_at_the_patch(tmp_path: Path) -> None:
 def test_generated_secret_points_at_its_literal_and_env_file(tmp_path: Path) -> None:
     repo = copy_tree(EXAMPLE, tmp_path / "repo")
     kust = repo / "deploy_model/overlays/dev/kustomization.yaml"
-    kust.write_text(kust.read_text() + f"""
+    kust.write_text(kust.read_text() + """
 secretGenerator:
   - name: registry
     literals:

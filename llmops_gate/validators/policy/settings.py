@@ -99,7 +99,9 @@ def apply_layer(policy: EnvPolicy, raw: Mapping[str, Any], where: str) -> EnvPol
         for rule_id, setting in rules.items():
             new = _rule_setting(setting)
             old = merged.get(str(rule_id))
-            if old is not None:
+            if old is not None and setting is True:  # switched back on, as it was otherwise
+                new = RuleSetting(severity=old.severity, options=old.options)
+            elif old is not None:
                 new = RuleSetting(severity=new.severity or (None if new.off else old.severity),
                                   off=new.off or (old.off and new.severity is None),
                                   options={**old.options, **new.options})

@@ -50,3 +50,13 @@ environments:
     assert prod.rules["vllm-args"].options == {"version": "0.8.0", "extra-flags": ["--x"]}
     assert prod.rules["host-path"].severity is Severity.WARNING
     assert prod.refuses_waiver("image-tag-pinned") and not dev.refuses_waiver("image-tag-pinned")
+
+
+def test_rule_off_at_top_and_on_again_for_one_environment(tmp_path: Path) -> None:
+    (tmp_path / ".llmops-gate.yaml").write_text(
+        "policy: {rules: {host-path: {severity: off, x: 1}}}\n"
+        "environments: [{name: dev}, {name: production, policy: {rules: {host-path: true}}}]\n")
+    config = load_config(tmp_path)
+    assert env_policy(config, "dev").rules["host-path"].off
+    prod = env_policy(config, "production").rules["host-path"]
+    assert not prod.off and prod.options == {"x": 1}

@@ -98,6 +98,14 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
                              "    llmops-gate.io/ignore-reason: test key, rotated\n"))
     kust = repo / "deploy_model/overlays/staging/kustomization.yaml"
     kust.write_text(kust.read_text() + POSITIONAL)
+    prod = repo / "deploy_model/overlays/production"
+    (prod / "kustomization.yaml").write_text((prod / "kustomization.yaml").read_text() + """
+  - path: runtime-args.yaml
+    target: {kind: ServingRuntime}
+""")
+    (prod / "runtime-args.yaml").write_text("# one more op\n- op: add\n  path: /spec/containers/0"
+                                            "/args/-\n  value: --enable-prefix-caching\n"
+                                            "- op: remove\n  path: /spec/containers/0/args/2\n")
     return repo
 
 
@@ -111,6 +119,8 @@ def test_waiver_refused_in_production_and_positional_patch(edited: Path) -> None
         ("secret-values-in-git", conn, key_line, "dev", True),
         ("secret-values-in-git", conn, key_line, "production", False),
         ("secret-values-in-git", conn, key_line, "staging", True),
+        ("vllm-args-by-position", "deploy_model/overlays/production/runtime-args.yaml", 6,
+         "production", False),
         ("vllm-args-by-position", "deploy_model/overlays/staging/kustomization.yaml", 20,
          "staging", False),
     ]

@@ -28,3 +28,18 @@ def test_values(text: object, value: Fraction) -> None:
 @pytest.mark.parametrize("text", ["two", "6GB", "", "1.2.3", True, None, "Gi"])
 def test_not_quantities(text: object) -> None:
     assert parse_quantity(text) is None
+
+
+_MULT = {"m": Fraction(1, 1000), "": Fraction(1), "k": Fraction(1000), "Ki": Fraction(1024),
+         "M": Fraction(10**6), "Mi": Fraction(2**20), "G": Fraction(10**9), "Gi": Fraction(2**30)}
+
+
+def test_suffixes_scale_exactly() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.integers(min_value=0, max_value=10**6), st.sampled_from(sorted(_MULT)))
+    def prop(n: int, suffix: str) -> None:
+        assert parse_quantity(f"{n}{suffix}") == n * _MULT[suffix]
+
+    prop()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Path, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import ISVC, POD_KINDS, containers
+from llmops_gate.validators.policy.pods import FRAMEWORKS, ISVC, POD_KINDS, containers
 
 _DEFAULT_REGISTRY = "docker.io"
 
@@ -68,7 +68,8 @@ def model_uris(res: Resource) -> Iterator[tuple[str, Path]]:
     if res.kind != ISVC:
         return
     for comp in ("predictor", "transformer", "explainer"):
-        for sub in (("model", "storageUri"), ("storageUri",)):
+        subs = [("storageUri",)] + [(k, "storageUri") for k in ("model", *FRAMEWORKS)]
+        for sub in subs:
             value = get(res.doc, "spec", comp, *sub)
             if isinstance(value, str) and value:
                 yield value, ("spec", comp, *sub)

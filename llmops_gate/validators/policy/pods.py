@@ -19,6 +19,9 @@ ISVC = "InferenceService"
 RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})
 POD_KINDS = WORKLOAD_KINDS | RUNTIME_KINDS | {ISVC}
 KSERVE_CONTAINER = "kserve-container"
+# The older per-framework predictor fields; KServe treats each like `model`.
+FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton",
+              "pmml", "paddle", "huggingface")
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,10 @@ def containers(res: Resource, init: bool = True) -> Iterator[Container]:
         return
     spec, path = found
     if res.kind == ISVC:
-        model = spec.get("model")
-        if isinstance(model, Mapping):
-            yield Container(KSERVE_CONTAINER, model, (*path, "model"), model=True)
+        for key in ("model", *FRAMEWORKS):
+            model = spec.get(key)
+            if isinstance(model, Mapping):
+                yield Container(KSERVE_CONTAINER, model, (*path, key), model=True)
     keys: Sequence[str] = ("containers", "initContainers") if init else ("containers",)
     for key in keys:
         items = spec.get(key)

@@ -58,3 +58,19 @@ def test_parse_image() -> None:
     ref = parse_image("localhost:5000/a/b:1@sha256:ab")
     assert (ref.registry, ref.repository, ref.tag, ref.digest) == ("localhost:5000", "a/b", "1",
                                                                      "sha256:ab")
+
+
+def test_framework_predictor_is_checked_like_model(tmp_path: Path) -> None:
+    text = """
+    apiVersion: serving.kserve.io/v1beta1
+    kind: InferenceService
+    metadata: {name: iris, namespace: llm-dev}
+    spec:
+      predictor:
+        sklearn:
+          storageUri: oci://quay.io/org/iris:latest
+          resources: {requests: {cpu: 1, memory: 1Gi}, limits: {cpu: 1, memory: 1Gi}}
+    """
+    found = run_policy(tmp_path, {"overlays/dev/isvc.yaml": text})
+    assert where(found) == [("model-uri-pinned", "overlays/dev/isvc.yaml",
+                             line(text, "storageUri"))]

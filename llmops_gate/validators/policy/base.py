@@ -151,6 +151,7 @@ class Rule:
     kinds: frozenset[str] | None = None
     equivalents: Mapping[str, str] = field(default_factory=dict)
     source: str = "built-in"
+    doc: str = ""  # the family's documentation, with passing and failing examples
 
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
@@ -167,6 +168,7 @@ class Rule:
             "kinds": sorted(self.kinds) if self.kinds else None,
             "equivalents": dict(self.equivalents),
             "source": self.source,
+            "doc": self.doc,
         }
 
 

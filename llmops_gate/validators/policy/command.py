@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from llmops_gate.config import load_config
+from llmops_gate.errors import GateError
 from llmops_gate.validators.policy.base import Rule
 from llmops_gate.validators.policy.registry import META, all_rules
 
@@ -42,14 +43,22 @@ def render_text(rules: list[Rule]) -> str:
               show_default=True, help="Output format.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file whose custom rules to include (default: REPO/.llmops-gate.yaml).")
-def rules(repo: Path, fmt: str, config_path: Path | None) -> None:
+@click.option("--explain", metavar="RULE", help="Show one rule with its documentation and "
+                                                "passing/failing examples.")
+def rules(repo: Path, fmt: str, config_path: Path | None, explain: str | None) -> None:
     """List the policy rules: id, severity, what each checks, why, and how to fix it."""
     config = load_config(repo, config_path)
     found, problems = all_rules(config)
     listed = [*found.values(), *META.values()]
+    if explain is not None:
+        listed = [r for r in listed if r.id == explain]
+        if not listed:
+            raise GateError(f"unknown policy rule '{explain}' (see `llmops-gate rules`)")
     for problem in problems:
         click.echo(f"llmops-gate: warning: {problem}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"rules": [r.to_json() for r in listed]}, indent=2))
     else:
         click.echo(render_text(listed), nl=False)
+        if explain is not None and listed[0].doc:
+            click.echo("\n" + listed[0].doc)

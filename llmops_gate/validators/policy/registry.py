@@ -7,7 +7,9 @@ order is the order of `llmops-gate rules`. Plugins come from the entry-point gro
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
+from dataclasses import replace
 from importlib import metadata
 
 from llmops_gate.config import Config
@@ -33,7 +35,10 @@ FAMILIES = (resources, replicas, gpu, images, references, credentials, security,
 
 ENTRY_POINT_GROUP = "llmops_gate.rules"
 
-BUILTIN: dict[str, Rule] = {rule.id: rule for family in FAMILIES for rule in family.RULES}
+BUILTIN: dict[str, Rule] = {
+    rule.id: replace(rule, doc=inspect.cleandoc(family.__doc__ or ""))
+    for family in FAMILIES for rule in family.RULES
+}
 
 # Rules the engine itself reports (waivers, failing plugins); listed by `llmops-gate rules`.
 META: dict[str, Rule] = {

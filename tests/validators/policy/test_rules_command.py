@@ -47,3 +47,12 @@ def test_rules_with_bad_config_exits_2(tmp_path: Path) -> None:
     result = run_cli("rules", tmp_path)
     assert result.code == 2
     assert "unknown key 'policy.nope'" in result.stderr
+
+
+def test_explain_shows_the_documentation(tmp_path: Path) -> None:
+    result = run_cli("rules", tmp_path, "--explain", "runtime-resolves")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("runtime-resolves")
+    assert "Passing:" in result.stdout and "Failing:" in result.stdout
+    unknown = run_cli("rules", tmp_path, "--explain", "nope")
+    assert unknown.code == 2 and "unknown policy rule 'nope'" in unknown.stderr

@@ -10,7 +10,7 @@ from typing import Any
 from llmops_gate.context import Context
 from llmops_gate.model import Finding, Resource, Severity, Unit
 from llmops_gate.validators.policy import argocd, registry
-from llmops_gate.validators.policy.base import EnvInfo, Path, Rule, RuleContext, Violation
+from llmops_gate.validators.policy.base import EnvInfo, Path, Rule, RuleContext, Violation, get
 from llmops_gate.validators.policy.locate import Locator
 from llmops_gate.validators.policy.settings import check_known_rules, env_policy
 
@@ -34,7 +34,7 @@ class Waiver:
 
 
 def waiver_of(res: Resource) -> Waiver | None:
-    ann = (res.doc.get("metadata") or {}).get("annotations")
+    ann = get(res.doc, "metadata", "annotations")
     if not isinstance(ann, Mapping) or WAIVE not in ann:
         return None
     rules = tuple(r.strip() for r in str(ann.get(WAIVE) or "").split(",") if r.strip())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_gate.model import Resource
-from llmops_gate.validators.policy.base import Rule, RuleContext, Violation
+from llmops_gate.validators.policy.base import Rule, RuleContext, Violation, get
 
 CLUSTER_SCOPED = frozenset({
     "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode",
@@ -34,7 +34,7 @@ def check_namespace(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     want = ctx.namespace
     if not _overlay_env(ctx) or want is None or res.kind in CLUSTER_SCOPED:
         return
-    have = (res.doc.get("metadata") or {}).get("namespace")
+    have = get(res.doc, "metadata", "namespace")
     if have is None:
         yield Violation(f"{res.kind} {res.name} has no namespace; {ctx.environment} deploys "
                         f"into '{want}'", path=("metadata",))

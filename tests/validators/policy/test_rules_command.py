@@ -56,3 +56,12 @@ def test_explain_shows_the_documentation(tmp_path: Path) -> None:
     assert "Passing:" in result.stdout and "Failing:" in result.stdout
     unknown = run_cli("rules", tmp_path, "--explain", "nope")
     assert unknown.code == 2 and "unknown policy rule 'nope'" in unknown.stderr
+
+
+def test_readme_reference_table_lists_every_rule() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Rule reference", 1)[1]
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \| (error|warning|info) \|", table, re.M)
+    assert dict(listed) == {r.id: r.severity.value for r in [*BUILTIN.values(), *META.values()]}

@@ -23,7 +23,9 @@ from llmops_gate.errors import GateError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "rules": "llmops_gate.validators.policy.command:rules",
+}
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 

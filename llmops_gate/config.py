@@ -15,6 +15,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
+from llmops_gate.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 
@@ -39,7 +40,7 @@ ENVIRONMENT_SCHEMA: dict[str, Any] = {
                       "description": "Namespace its resources land in."},
         "prefix": {"type": "string", "description": "The overlay's Kustomize `namePrefix`."},
         "suffix": {"type": "string", "description": "The overlay's Kustomize `nameSuffix`."},
-        "policy": {"type": "object", "description": "Per-environment policy settings."},
+        "policy": ENV_POLICY_SCHEMA,
     },
 }
 
@@ -83,7 +84,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "schema": {"type": "object", "description": "Schema validation settings."},
-        "policy": {"type": "object", "description": "Policy settings for every environment."},
+        "policy": POLICY_SCHEMA,
         "promotion": {"type": "object", "description": "Promotion settings."},
     },
 }

@@ -3,9 +3,8 @@ logs text for Pipelines-as-Code and keeps JSON for its results)."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import EXAMPLE, run_cli

@@ -1,0 +1,76 @@
+"""image-tag-pinned, image-registry-allowed, image-digest-required, model-uri-pinned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmops_gate.validators.policy.images import parse_image
+from tests.validators.policy.conftest import ISVC, RUNTIME, line, model_files, run_policy, where
+
+F_ISVC = "overlays/dev/inferenceservice.yaml"
+F_RT = "overlays/dev/servingruntime.yaml"
+DIGEST = "registry.redhat.io/rhaii/vllm-cuda-rhel9@sha256:" + "5" * 64
+
+
+@pytest.mark.parametrize("image", ["vllm/vllm-openai:latest", "vllm/vllm-openai",
+                                   "localhost:5000/vllm"])
+def test_unpinned_images(tmp_path: Path, image: str) -> None:
+    runtime = RUNTIME.replace("quay.io/modh/vllm:rhoai-2.22-cuda", image)
+    found = run_policy(tmp_path, model_files(runtime=runtime))
+    assert where(found) == [("image-tag-pinned", F_RT, line(runtime, "image:"))]
+    assert found[0].container == "kserve-container"
+
+
+def test_digest_passes_everything(tmp_path: Path) -> None:
+    runtime = RUNTIME.replace("quay.io/modh/vllm:rhoai-2.22-cuda", DIGEST)
+    config = "policy: {require-digest: true, allowed-registries: [registry.redhat.io, quay.io]}\n"
+    assert where(run_policy(tmp_path, model_files(runtime=runtime), config=config)) == []
+
+
+def test_digest_required(tmp_path: Path) -> None:
+    found = run_policy(tmp_path, model_files(), config="policy: {require-digest: true}\n")
+    assert where(found) == [("image-digest-required", F_RT, line(RUNTIME, "image:"))]
+
+
+def test_model_digest_required(tmp_path: Path) -> None:
+    found = run_policy(tmp_path, model_files(), config="policy: {require-model-digest: true}\n")
+    assert where(found) == [("image-digest-required", F_ISVC, line(ISVC, "storageUri"))]
+
+
+def test_registry_not_allowed(tmp_path: Path) -> None:
+    config = "policy: {allowed-registries: [registry.redhat.io, quay.io/modh]}\n"
+    found = run_policy(tmp_path, model_files(), config=config)
+    # The runtime image (quay.io/modh/...) is allowed; the model (quay.io/org/...) is not.
+    assert where(found) == [("image-registry-allowed", F_ISVC, line(ISVC, "storageUri"))]
+
+
+@pytest.mark.parametrize("uri", ["oci://quay.io/org/models:latest", "oci://quay.io/org/models"])
+def test_model_uri_unpinned(tmp_path: Path, uri: str) -> None:
+    isvc = ISVC.replace("oci://quay.io/org/models:llama-3-8b", uri)
+    found = run_policy(tmp_path, model_files(isvc))
+    assert where(found) == [("model-uri-pinned", F_ISVC, line(isvc, "storageUri"))]
+
+
+def test_parse_image() -> None:
+    assert parse_image("nginx").full == "docker.io/library/nginx"
+    ref = parse_image("localhost:5000/a/b:1@sha256:ab")
+    assert (ref.registry, ref.repository, ref.tag, ref.digest) == ("localhost:5000", "a/b", "1",
+                                                                     "sha256:ab")
+
+
+def test_framework_predictor_is_checked_like_model(tmp_path: Path) -> None:
+    text = """
+    apiVersion: serving.kserve.io/v1beta1
+    kind: InferenceService
+    metadata: {name: iris, namespace: llm-dev}
+    spec:
+      predictor:
+        sklearn:
+          storageUri: oci://quay.io/org/iris:latest
+          resources: {requests: {cpu: 1, memory: 1Gi}, limits: {cpu: 1, memory: 1Gi}}
+    """
+    found = run_policy(tmp_path, {"overlays/dev/isvc.yaml": text})
+    assert where(found) == [("model-uri-pinned", "overlays/dev/isvc.yaml",
+                             line(text, "storageUri"))]

@@ -45,13 +45,12 @@ def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
     """A plain manifest file -> resources, with each document's first line."""
     path = repo / unit.path
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return UnitResult(unit=unit, error="file is not UTF-8 text")
+        text = yamlio.read_text(path, root=repo)
+        docs = list(yamlio.load_all(text))
     except OSError as exc:
         return UnitResult(unit=unit, error=f"cannot read file: {exc.strerror or exc}")
-    try:
-        docs = list(yamlio.load_all(text))
+    except yamlio.UnsafeYAML as exc:
+        return UnitResult(unit=unit, error=str(exc), error_line=yamlio.yaml_error_position(exc)[0])
     except yaml.YAMLError as exc:
         line, _ = yamlio.yaml_error_position(exc)
         return UnitResult(unit=unit, error=f"YAML syntax error: {yamlio.yaml_error_summary(exc)}",

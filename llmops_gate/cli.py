@@ -115,16 +115,20 @@ class Progress:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: REPO/.llmops-gate.yaml).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@click.option("--allow-remote", is_flag=True,
+              help="Let Kustomize fetch remote bases and resources (refused by default: the "
+                   "repository under validation is untrusted).")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
-             timeout: float | None, config_path: Path | None, quiet: bool) -> None:
+             timeout: float | None, config_path: Path | None, quiet: bool,
+             allow_remote: bool = False) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
-                      config_path=config_path, progress=progress)
+                      config_path=config_path, progress=progress, allow_remote=allow_remote)
     try:
         report = validate_repo(repo, options)
     finally:

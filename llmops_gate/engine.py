@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import validators, yamlio
+from llmops_gate import guard, validators, yamlio
 from llmops_gate.config import Config, load_config
 from llmops_gate.context import Context
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
@@ -39,6 +39,7 @@ class Options:
     config_path: Path | None = None
     progress: Progress | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    allow_remote: bool = False
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -84,8 +85,12 @@ def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list
 
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
-               progress: Progress | None = None) -> list[UnitResult]:
-    """Build the overlays concurrently and read the manifests; results in unit order."""
+               progress: Progress | None = None,
+               refused: Mapping[str, list[Finding]] | None = None) -> list[UnitResult]:
+    """Build the overlays concurrently and read the manifests; results in unit order.
+
+    Overlays with findings in `refused` (see `llmops_gate.guard`) are not built at all.
+    """
     results: list[UnitResult | None] = [None] * len(units)
     done = 0
     lock = threading.Lock()
@@ -94,7 +99,9 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     def work(i: int) -> None:
         nonlocal done
         unit = units[i]
-        if unit.kind == "overlay":
+        if refused and refused.get(unit.path):
+            result = UnitResult(unit=unit, error="refused", refused=list(refused[unit.path]))
+        elif unit.kind == "overlay":
             assert kustomize is not None
             result = render_unit(kustomize, unit, repo, timeout)
         else:
@@ -111,12 +118,25 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     return [r for r in results if r is not None]
 
 
+def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
+    """Nothing from the repository under validation is ever run: not a Kustomize named by its
+    config (`kustomize.path: ./bin/kustomize`), nor one found on a PATH that leads into it.
+    Only `--kustomize` on the command line, chosen by whoever runs the tool, may."""
+    if yamlio.inside(Path(program), repo):
+        source = f"{config.path}: kustomize.path" if config.section("kustomize").get("path") \
+            else "PATH"
+        raise GateError(f"{source} leads to '{program}', a program inside the repository under "
+                        "validation; llmops-gate never runs programs from that repository "
+                        "(name a trusted binary with --kustomize)")
+
+
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
     options = options or Options()
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
     config = load_config(repo, options.config_path)
+    yamlio.configure(config.limits)
     chosen = validators.select(options.only, options.skip)
     scan: RepoScan = scan_repo(repo, config)
     units = select_units(discover_units(scan, config), options.envs, config)
@@ -125,10 +145,15 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
                         "kustomizations do not use)")
     kcfg = config.section("kustomize")
     kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
+    if not options.kustomize:
+        refuse_repo_program(repo, kustomize.argv[0], config)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
+    refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
+               for u in units if u.kind == "overlay"}
     results = render_all(repo, units, kustomize, sources,
-                         options.jobs or os.cpu_count() or 1, timeout, options.progress)
+                         options.jobs or os.cpu_count() or 1, timeout, options.progress,
+                         refused=refused)
     settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs)}
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
                   settings=settings)

@@ -167,6 +167,10 @@ class UnitResult:
     error: str | None = None
     error_line: int | None = None
     seconds: float = 0.0
+    # Why Kustomize was not run on it (remote bases, paths outside the repo, ...): findings the
+    # `build` validator reports instead of a build error.
+    refused: list[Finding] = field(default_factory=list)
+    timed_out: bool = False
 
 
 @dataclass

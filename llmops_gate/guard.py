@@ -183,7 +183,9 @@ class _Walk:
     def folder_ref(self, k: Kustomization, key: str, ref: str) -> Iterable[str]:
         path = self.local(k, ref)
         if not os.path.lexists(path):
-            if looks_remote(ref) and not self.allow_remote:
+            if not looks_remote(ref):
+                self.lexical(k, key, ref, path)
+            elif not self.allow_remote:
                 self.finding("remote-resource", f"'{key}' names the remote '{ref}'; remote "
                              "resources are not fetched (the repository under validation is "
                              "untrusted)", k, ref)
@@ -195,9 +197,17 @@ class _Walk:
             return ()
         return (self.rel(path),) if path.is_dir() else ()
 
+    def lexical(self, k: Kustomization, key: str, ref: str, path: Path) -> None:
+        """A path that does not exist may still climb out of the repository with `..`."""
+        if not yamlio.inside(Path(os.path.normpath(path)), self.root):
+            self.finding("path-outside-repo", f"'{key}' entry '{ref}' points outside the "
+                         "repository", k, ref)
+
     def file_ref(self, k: Kustomization, ref: str) -> None:
         path = self.local(k, ref)
-        if os.path.lexists(path) and not yamlio.inside(path, self.root):
+        if not os.path.lexists(path):
+            self.lexical(k, "path", ref, path)
+        elif not yamlio.inside(path, self.root):
             self.finding("path-outside-repo", f"'{ref}' resolves to "
                          f"{'a symlink target ' if path.is_symlink() else ''}outside the "
                          "repository", k, ref)

@@ -117,7 +117,9 @@ def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
             file=file,
             line=problem.line,
             column=problem.column,
-            hint=None if problem.rule else "fix the YAML syntax; the file cannot be parsed",
+            hint=None if problem.rule else (
+                "YAML forbids tabs for indentation; indent with spaces" if "'\\t'" in desc
+                else "fix the YAML syntax; the file cannot be parsed"),
         )
 
 

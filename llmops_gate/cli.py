@@ -138,13 +138,20 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)
 
 
+def _masked(message: str) -> str:
+    """An error message with secrets masked (see llmops_gate.redact)."""
+    from llmops_gate.redact import redact
+
+    return redact(message)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: maps expected failures to exit 2 and anything else to exit 3."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="llmops-gate",
                  standalone_mode=False)
     except GateError as exc:
-        click.echo(f"llmops-gate: error: {exc}", err=True)
+        click.echo(f"llmops-gate: error: {_masked(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
         click.echo("llmops-gate: aborted", err=True)
@@ -162,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # the one place that catches everything
         if os.environ.get("LLMOPS_GATE_DEBUG"):
             raise
-        click.echo(f"llmops-gate: unexpected error: {type(exc).__name__}: {exc} "
+        click.echo(f"llmops-gate: unexpected error: {type(exc).__name__}: {_masked(str(exc))} "
                    f"(llmops-gate {__version__}; set LLMOPS_GATE_DEBUG=1 for a traceback)",
                    err=True)
         sys.exit(EXIT_UNEXPECTED)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import guard, validators, yamlio
+from llmops_gate import guard, redact, validators, yamlio
 from llmops_gate.config import Config, load_config
 from llmops_gate.context import Context
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
@@ -154,12 +154,19 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     results = render_all(repo, units, kustomize, sources,
                          options.jobs or os.cpu_count() or 1, timeout, options.progress,
                          refused=refused)
+    # Secret values are known before any validator runs, so even an error raised by one is
+    # printed masked (the CLI's handlers use the remembered values).
+    redactor = redact.Redactor(redact.collect(
+        repo, scan.yaml_files, scan.kustomizations.values(),
+        (res for r in results for res in r.resources)))
+    redact.remember(redactor.literals)
     settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs)}
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
                   settings=settings)
     findings: list[Finding] = []
     for name in chosen:
         findings.extend(validators.load(name)(ctx))
+    findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),

@@ -1,0 +1,279 @@
+"""Hostile repositories: every one gives its finding (or exit 2), quickly, never a traceback.
+
+The repository under validation is untrusted input (anyone who can open a pull request writes
+it). Each case plants one hostile input in a copy of the example repo and runs the real CLI
+with real Kustomize; the subprocess timeout of 10 s is the bound on the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, cli_env, copy_tree, findings, run_cli
+
+DEV = "deploy_model/overlays/dev"
+STAGING = "deploy_model/overlays/staging"
+PROD = "deploy_model/overlays/production"
+BASE = "deploy_model/base"
+
+
+def billion_laughs() -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    prev = "a"
+    for name in "bcdefghi":
+        text += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+        prev = name
+    return text
+
+
+def _write(repo: Path, rel: str, text: str | bytes) -> None:
+    path = repo / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def _append(repo: Path, rel: str, text: str) -> None:
+    with (repo / rel).open("a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _add_resource(repo: Path, overlay: str, ref: str) -> None:
+    path = repo / overlay / "kustomization.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - ../../base\n", f"  - ../../base\n  - {ref}\n"),
+                    encoding="utf-8")
+
+
+def alias_bomb(repo: Path, outside: Path) -> None:
+    _write(repo, "bomb.yaml", billion_laughs())
+
+
+def deep_nesting(repo: Path, outside: Path) -> None:
+    _write(repo, "deep.yaml", "a: " + "[" * 10_000 + "]" * 10_000 + "\n")
+
+
+def deep_block_nesting(repo: Path, outside: Path) -> None:
+    _write(repo, "deep-block.yaml", "".join(" " * i + "a:\n" for i in range(2_000)))
+
+
+def huge_file(repo: Path, outside: Path) -> None:
+    with (repo / "huge.yaml").open("wb") as fh:
+        line = b"key: " + b"v" * 95 + b"\n"
+        for _ in range(50 * 1024 * 1024 // len(line) + 1):
+            fh.write(line)
+
+
+def non_utf8(repo: Path, outside: Path) -> None:
+    _write(repo, "latin1.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n"
+           .encode("latin-1"))
+
+
+def binary(repo: Path, outside: Path) -> None:
+    _write(repo, "blob.yaml", bytes(range(256)) * 8)
+
+
+def duplicate_keys(repo: Path, outside: Path) -> None:
+    _write(repo, f"{DEV}/size.yaml",
+           (EXAMPLE / DEV / "size.yaml").read_text(encoding="utf-8")
+           + "metadata:\n  name: duplicate\n")
+
+
+def tabs(repo: Path, outside: Path) -> None:
+    _write(repo, "tabs.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n")
+
+
+def empty_kustomization(repo: Path, outside: Path) -> None:
+    _write(repo, f"{DEV}/kustomization.yaml", "")
+
+
+def kustomization_cycle(repo: Path, outside: Path) -> None:
+    # The base includes the dev overlay, which includes the base.
+    _append(repo, f"{BASE}/kustomization.yaml", "\nbases:\n  - ../overlays/dev\n")
+
+
+def remote_base(repo: Path, outside: Path) -> None:
+    _add_resource(repo, STAGING, "https://github.com/example/models//base?ref=v1")
+
+
+def remote_git_base(repo: Path, outside: Path) -> None:
+    _add_resource(repo, STAGING, "git::https://example.com/models.git//base")
+
+
+def path_out_of_repo(repo: Path, outside: Path) -> None:
+    _append(repo, f"{DEV}/kustomization.yaml", "  - path: ../../../../outside/patch.yaml\n")
+
+
+def symlink_file_out_of_repo(repo: Path, outside: Path) -> None:
+    (repo / DEV / "size.yaml").unlink()
+    (repo / DEV / "size.yaml").symlink_to(outside / "size.yaml")
+
+
+def symlink_dir_out_of_repo(repo: Path, outside: Path) -> None:
+    (repo / PROD / "shared").symlink_to(outside, target_is_directory=True)
+    _add_resource(repo, PROD, "shared")
+
+
+def helm_chart(repo: Path, outside: Path) -> None:
+    _append(repo, f"{DEV}/kustomization.yaml",
+            "helmCharts:\n  - name: evil\n    repo: https://charts.example.com\n")
+
+
+def exec_plugin(repo: Path, outside: Path) -> None:
+    _append(repo, f"{DEV}/kustomization.yaml",
+            "transformers:\n  - apiVersion: example.com/v1\n    kind: Pwn\n"
+            "    metadata:\n      name: pwn\n      annotations:\n"
+            "        config.kubernetes.io/function: |\n          exec:\n"
+            "            path: ./pwn.sh\n")
+
+
+def config_alias_bomb(repo: Path, outside: Path) -> None:
+    _write(repo, ".llmops-gate.yaml", billion_laughs())
+
+
+def config_kustomize_in_repo(repo: Path, outside: Path) -> None:
+    _write(repo, "bin/kustomize", "#!/bin/sh\ntouch \"$0.ran\"\n")
+    (repo / "bin/kustomize").chmod(0o755)
+    _write(repo, ".llmops-gate.yaml", f"kustomize:\n  path: {repo / 'bin/kustomize'}\n")
+
+
+def yamllint_extends_outside(repo: Path, outside: Path) -> None:
+    _write(repo, ".yamllint", f"extends: {outside / 'size.yaml'}\n")
+
+
+def low_configured_depth(repo: Path, outside: Path) -> None:
+    _write(repo, ".llmops-gate.yaml", "limits:\n  max_depth: 3\n")
+    _write(repo, "nested.yaml", "a:\n  b:\n    c:\n      d: 1\n")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    plant: Callable[[Path, Path], None]
+    code: int
+    rule: str | None = None
+    file: str | None = None
+    line: int | None = None
+    stderr: str | None = None
+
+
+CASES = [
+    Case("alias-bomb", alias_bomb, 1, "yaml-aliases", "bomb.yaml", 6),
+    Case("deep-nesting-10000", deep_nesting, 1, "yaml-too-deep", "deep.yaml", 1),
+    Case("deep-block-nesting-2000", deep_block_nesting, 1, "yaml-too-deep", "deep-block.yaml"),
+    Case("file-50MB", huge_file, 1, "yaml-too-large", "huge.yaml"),
+    Case("non-utf8", non_utf8, 1, "yaml-encoding", "latin1.yaml", 4),
+    Case("binary", binary, 1, "binary-file", "blob.yaml"),
+    Case("duplicate-keys", duplicate_keys, 1, "yaml-key-duplicates", f"{DEV}/size.yaml"),
+    Case("tabs", tabs, 1, "yaml-syntax", "tabs.yaml", 4),
+    Case("empty-kustomization", empty_kustomization, 1, "kustomize-build",
+         f"{DEV}/kustomization.yaml"),
+    Case("kustomization-cycle", kustomization_cycle, 1, "kustomization-cycle",
+         f"{DEV}/kustomization.yaml"),
+    Case("remote-base", remote_base, 1, "remote-resource", f"{STAGING}/kustomization.yaml", 10),
+    Case("remote-git-base", remote_git_base, 1, "remote-resource",
+         f"{STAGING}/kustomization.yaml", 10),
+    Case("path-out-of-repo", path_out_of_repo, 1, "path-outside-repo",
+         f"{DEV}/kustomization.yaml", 14),
+    Case("symlink-file-out-of-repo", symlink_file_out_of_repo, 1, "path-outside-repo",
+         f"{DEV}/kustomization.yaml", 13),
+    Case("symlink-dir-out-of-repo", symlink_dir_out_of_repo, 1, "path-outside-repo",
+         f"{PROD}/kustomization.yaml", 10),
+    Case("helm-chart", helm_chart, 1, "kustomize-helm", f"{DEV}/kustomization.yaml", 14),
+    Case("exec-plugin", exec_plugin, 1, "kustomize-plugin", f"{DEV}/kustomization.yaml"),
+    Case("config-alias-bomb", config_alias_bomb, 2, stderr="billion laughs"),
+    Case("config-kustomize-in-repo", config_kustomize_in_repo, 2,
+         stderr="never runs programs from that repository"),
+    Case("yamllint-extends-outside", yamllint_extends_outside, 2,
+         stderr="outside the repository"),
+    Case("configured-depth", low_configured_depth, 1, "yaml-too-deep", "nested.yaml", 4),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input_gives_a_finding_or_exit_2(case: Case, tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(EXAMPLE / DEV / "size.yaml", outside / "size.yaml")
+    case.plant(repo, outside)
+    result = run_cli("validate", repo, "--format", "json", timeout=10)
+    assert "Traceback" not in result.stderr
+    assert result.code == case.code, result.stdout + result.stderr
+    if case.stderr is not None:
+        assert case.stderr in result.stderr
+        assert result.stdout == ""
+        return
+    got = [(f["rule"], f["file"], f["line"]) for f in findings(result)]
+    match = [g for g in got if g[0] == case.rule and g[1] == case.file]
+    assert match, got
+    if case.line is not None:
+        assert case.line in [m[2] for m in match], got
+    assert all(f["severity"] == "error" for f in findings(result) if f["rule"] == case.rule)
+    assert not (repo / "bin/kustomize.ran").exists()
+
+
+def test_remote_base_is_fetched_only_with_allow_remote(tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    # A `file://` Git URL: a remote base Kustomize can fetch without a network.
+    remote = tmp_path / "remote"
+    shutil.copytree(EXAMPLE / BASE, remote / "base")
+    from tests.conftest import init_git_repo
+
+    init_git_repo(remote)
+    _add_resource(repo, STAGING, f"git::file://{remote}//base?ref=main")
+    refused = run_cli("validate", repo, "--format", "json", "--only", "build", timeout=60)
+    assert refused.code == 1
+    assert [f["rule"] for f in findings(refused)] == ["remote-resource"]
+    allowed = run_cli("validate", repo, "--format", "json", "--only", "build",
+                      "--allow-remote", timeout=60)
+    assert "remote-resource" not in [f["rule"] for f in findings(allowed)]
+    # Fetched and built: the remote base's resources collide with the local base's.
+    assert [f["overlay"] for f in findings(allowed)] in ([], [STAGING])
+
+
+def test_nothing_from_the_repo_runs(tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    marker = tmp_path / "ran"
+    trap = f"#!/bin/sh\necho \"$0\" >> {marker}\nexit 1\n"
+    for rel in ("kustomize", "kubectl", "yamllint", "bin/kustomize", "bin/kubectl",
+                "scripts/validate.sh", ".git/hooks/pre-commit"):
+        _write(repo, rel, trap)
+        (repo / rel).chmod(0o755)
+    _write(repo, ".pre-commit-config.yaml",
+           "repos:\n  - repo: local\n    hooks:\n      - id: trap\n        name: trap\n"
+           f"        entry: {repo / 'scripts/validate.sh'}\n        language: system\n")
+    result = run_cli("validate", repo, "--format", "json", cwd=repo, timeout=60)
+    assert result.code == 0, result.stdout + result.stderr
+    # A PATH that leads into the repository is refused, not followed.
+    env = cli_env({"PATH": f"{repo / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+    on_path = run_cli("validate", repo, cwd=repo, env=env, timeout=60)
+    assert on_path.code == 2
+    assert "never runs programs from that repository" in on_path.stderr
+    assert not marker.exists()
+
+
+def test_kustomize_gets_no_flag_that_widens_what_it_may_do(tmp_path: Path) -> None:
+    log = tmp_path / "argv"
+    kubectl = shutil.which("kubectl") or shutil.which("kustomize")
+    assert kubectl
+    sub = "kustomize" if Path(kubectl).name.startswith("kubectl") else "build"
+    fake = tmp_path / "kustomize"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> {log}\n'
+                    f'shift\nexec {kubectl} {sub} "$@"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    result = run_cli("validate", EXAMPLE, "--kustomize", fake, "--only", "build", timeout=60)
+    assert result.code == 0, result.stdout + result.stderr
+    argv = log.read_text(encoding="utf-8").split()
+    assert argv.count("build") == 3
+    assert not [a for a in argv if a.startswith("-")]
+    assert sys.executable  # the run above used this interpreter and no other program

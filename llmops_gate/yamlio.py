@@ -238,6 +238,11 @@ def _walk(text: str, limits: Limits, name: str) -> list[DuplicateKey]:
             elif kind is events.DocumentStartEvent:
                 anchors.clear()
                 aliases = expansion = 0
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise UnsafeYAML("yaml-encoding", f"the character #x{exc.character:04x} is not allowed "
+                         "in YAML (a control character)", line, column, name) from None
     except yaml.MarkedYAMLError as exc:
         if "maximum nesting depth" in str(exc.problem or ""):
             line, column = _mark(exc.problem_mark)

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -277,3 +278,140 @@ def test_kustomize_gets_no_flag_that_widens_what_it_may_do(tmp_path: Path) -> No
     assert argv.count("build") == 3
     assert not [a for a in argv if a.startswith("-")]
     assert sys.executable  # the run above used this interpreter and no other program
+
+
+# Property tests: random manifests and random overlays never crash the validators. They run
+# the CLI in-process (same entry point, same handlers) so a hundred examples stay cheap.
+
+KINDS = ["InferenceService", "ServingRuntime", "Deployment", "Secret", "ConfigMap",
+         "Application", "Service", "Pod", "", "List"]
+API_VERSIONS = ["serving.kserve.io/v1beta1", "serving.kserve.io/v1alpha1", "apps/v1", "v1",
+                "argoproj.io/v1alpha1", "example.com/v1", ""]
+ANNOTATIONS = ["llmops-gate.io/ignore", "llmops-gate.io/ignore-reason",
+               "serving.kserve.io/deploymentMode", "argocd.argoproj.io/sync-wave"]
+
+
+def _strategies() -> tuple[Any, Any]:
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30))
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+            st.text(max_size=12), inner, max_size=4),
+        max_leaves=25)
+    names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.", max_size=20) | st.text(
+        max_size=10)
+    metadata = st.fixed_dictionaries(
+        {"name": names},
+        optional={"namespace": names, "labels": st.dictionaries(names, names, max_size=3),
+                  "annotations": st.dictionaries(st.sampled_from(ANNOTATIONS) | names,
+                                                 names | values, max_size=3)})
+    manifest = st.fixed_dictionaries(
+        {"apiVersion": st.sampled_from(API_VERSIONS), "kind": st.sampled_from(KINDS),
+         "metadata": metadata | values},
+        optional={"spec": values, "data": values, "stringData": values, "type": names})
+    return manifest, names
+
+
+def _dump(docs: list[Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def _run_in_process(*args: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from llmops_gate.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code
+    return int(code or 0), out.getvalue() + err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def property_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("property") / "repo"
+    shutil.copytree(EXAMPLE / BASE, repo / "app/base")
+    (repo / "app/overlays/rand").mkdir(parents=True)
+    (repo / "random").mkdir()
+    return repo
+
+
+def _reset(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+
+
+def test_random_manifests_never_crash_the_validators(property_repo: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    manifest, _ = _strategies()
+    files = st.lists(st.one_of(st.lists(manifest, min_size=1, max_size=3).map(_dump),
+                               st.text(max_size=300), st.binary(max_size=200)),
+                     min_size=1, max_size=3)
+    overlay = property_repo / "app/overlays/rand"
+    (overlay / "kustomization.yaml").write_text("resources:\n  - ../../base\n")
+
+    @settings(max_examples=20, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(files)
+    def run(contents: list[str | bytes]) -> None:
+        _reset(property_repo / "random")
+        for i, content in enumerate(contents):
+            _write(property_repo, f"random/m{i}.yaml", content)
+        code, output = _run_in_process("validate", str(property_repo), "--format", "json")
+        assert code in (0, 1), output
+
+    run()
+
+
+def test_random_overlays_never_crash_the_validators(property_repo: Path) -> None:
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    manifest, names = _strategies()
+    refs = st.sampled_from(["../../base", "extra.yaml", "missing.yaml", "../../base/x.yaml",
+                            "../../../outside", "https://example.com/x"])
+    kustomization = st.fixed_dictionaries(
+        {"resources": st.lists(refs, max_size=3)},
+        optional={
+            "namePrefix": names, "nameSuffix": names, "namespace": names,
+            "commonLabels": st.dictionaries(names, names, max_size=2),
+            "images": st.lists(st.fixed_dictionaries(
+                {"name": names}, optional={"newName": names, "newTag": names}), max_size=2),
+            "replicas": st.lists(st.fixed_dictionaries(
+                {"name": names, "count": st.integers(-1, 5)}), max_size=2),
+            "patches": st.lists(st.fixed_dictionaries(
+                {"path": st.just("patch.yaml")},
+                optional={"target": st.fixed_dictionaries({"kind": st.sampled_from(KINDS)})}),
+                max_size=1),
+            "configMapGenerator": st.lists(st.fixed_dictionaries(
+                {"name": names, "literals": st.lists(names.map(lambda s: "k=" + s),
+                                                     max_size=2)}), max_size=1),
+        })
+    overlay = property_repo / "app/overlays/rand"
+    _reset(property_repo / "random")
+
+    @settings(max_examples=20, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(kustomization, manifest, manifest)
+    def run(kust: dict[str, Any], patch: dict[str, Any], extra: dict[str, Any]) -> None:
+        _reset(overlay)
+        (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kust), encoding="utf-8")
+        (overlay / "patch.yaml").write_text(_dump([patch]), encoding="utf-8")
+        (overlay / "extra.yaml").write_text(_dump([extra]), encoding="utf-8")
+        code, output = _run_in_process("validate", str(property_repo), "--format", "json")
+        assert code in (0, 1), output
+
+    run()

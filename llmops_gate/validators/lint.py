@@ -103,7 +103,16 @@ def files_to_lint(ctx: Context) -> list[str]:
 
 
 def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
-    for problem in linter.run(text, conf, file):
+    try:
+        problems = list(linter.run(text, conf, file))
+    except yaml.YAMLError as exc:  # what yamllint's own syntax check does not catch
+        line, column = yamlio.yaml_error_position(exc)
+        yield Finding(validator="lint", rule="yaml-syntax", severity=Severity.ERROR,
+                      message=f"YAML syntax error: {yamlio.yaml_error_summary(exc)}",
+                      file=file, line=line, column=column,
+                      hint="fix the YAML syntax; the file cannot be parsed")
+        return
+    for problem in problems:
         rule = problem.rule or "syntax"
         severity = Severity.ERROR if problem.level == "error" else Severity.WARNING
         desc = problem.desc

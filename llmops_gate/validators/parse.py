@@ -33,7 +33,7 @@ from llmops_gate.validators.lint import files_to_lint
 HINTS = {
     "yaml-too-large": "split the file, or raise limits.max_file_bytes in .llmops-gate.yaml",
     "binary-file": "binary data does not belong in a .yaml file; remove it or rename the file",
-    "yaml-encoding": "save the file as UTF-8",
+    "yaml-encoding": "save the file as UTF-8 text without control characters",
     "yaml-too-deep": "flatten the document, or raise limits.max_depth in .llmops-gate.yaml",
     "yaml-aliases": "write the values out instead of nesting anchors and aliases",
     "path-outside-repo": "replace the symlink by the file itself",

@@ -137,6 +137,10 @@ def exec_plugin(repo: Path, outside: Path) -> None:
             "            path: ./pwn.sh\n")
 
 
+def kustomization_alias_bomb(repo: Path, outside: Path) -> None:
+    _append(repo, f"{BASE}/kustomization.yaml", "\n" + billion_laughs())
+
+
 def config_alias_bomb(repo: Path, outside: Path) -> None:
     _write(repo, ".llmops-gate.yaml", billion_laughs())
 
@@ -191,6 +195,8 @@ CASES = [
          f"{PROD}/kustomization.yaml", 10),
     Case("helm-chart", helm_chart, 1, "kustomize-helm", f"{DEV}/kustomization.yaml", 14),
     Case("exec-plugin", exec_plugin, 1, "kustomize-plugin", f"{DEV}/kustomization.yaml"),
+    Case("kustomization-alias-bomb", kustomization_alias_bomb, 1, "kustomization-invalid",
+         f"{BASE}/kustomization.yaml"),
     Case("config-alias-bomb", config_alias_bomb, 2, stderr="billion laughs"),
     Case("config-kustomize-in-repo", config_kustomize_in_repo, 2,
          stderr="never runs programs from that repository"),

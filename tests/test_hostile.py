@@ -421,3 +421,13 @@ def test_random_overlays_never_crash_the_validators(property_repo: Path) -> None
         assert code in (0, 1), output
 
     run()
+
+
+def test_skipping_parse_does_not_let_hostile_files_through(tmp_path: Path) -> None:
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    _write(repo, "bomb.yaml", billion_laughs())
+    _write(repo, "blob.yaml", bytes(range(256)))
+    result = run_cli("validate", repo, "--format", "json", "--skip", "parse", timeout=30)
+    assert result.code == 1, result.stdout + result.stderr
+    got = {(f["validator"], f["rule"], f["file"]) for f in findings(result)}
+    assert {("lint", "yaml-aliases", "bomb.yaml"), ("lint", "binary-file", "blob.yaml")} <= got

@@ -133,10 +133,13 @@ class Progress:
               callback=lambda _ctx, _param, value: parse_report_files(value),
               help="Also write the report in FORMAT to FILE (repeatable), e.g. "
                    "`--report-file json=report.json` next to a text report on stdout.")
+@click.option("--allow-remote", is_flag=True,
+              help="Let Kustomize fetch remote bases and resources (refused by default: the "
+                   "repository under validation is untrusted).")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
              timeout: float | None, config_path: Path | None, quiet: bool,
-             report_files: list[tuple[str, Path]]) -> None:
+             report_files: list[tuple[str, Path]], allow_remote: bool = False) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
@@ -145,7 +148,7 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
-                      config_path=config_path, progress=progress)
+                      config_path=config_path, progress=progress, allow_remote=allow_remote)
     try:
         report = validate_repo(repo, options)
     finally:
@@ -157,13 +160,20 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)
 
 
+def _masked(message: str) -> str:
+    """An error message with secrets masked (see llmops_gate.redact)."""
+    from llmops_gate.redact import redact
+
+    return redact(message)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: maps expected failures to exit 2 and anything else to exit 3."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="llmops-gate",
                  standalone_mode=False)
     except GateError as exc:
-        click.echo(f"llmops-gate: error: {exc}", err=True)
+        click.echo(f"llmops-gate: error: {_masked(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
         click.echo("llmops-gate: aborted", err=True)
@@ -181,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # the one place that catches everything
         if os.environ.get("LLMOPS_GATE_DEBUG"):
             raise
-        click.echo(f"llmops-gate: unexpected error: {type(exc).__name__}: {exc} "
+        click.echo(f"llmops-gate: unexpected error: {type(exc).__name__}: {_masked(str(exc))} "
                    f"(llmops-gate {__version__}; set LLMOPS_GATE_DEBUG=1 for a traceback)",
                    err=True)
         sys.exit(EXIT_UNEXPECTED)

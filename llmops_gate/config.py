@@ -44,6 +44,26 @@ ENVIRONMENT_SCHEMA: dict[str, Any] = {
     },
 }
 
+LIMITS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "How much YAML is read (the repo under validation is untrusted input); each "
+                   "has a generous default and a ceiling the config cannot raise it past.",
+    "properties": {
+        name: {"type": "integer", "minimum": 1, "maximum": yamlio.CEILINGS[name],
+               "description": desc}
+        for name, desc in (
+            ("max_file_bytes", "Largest YAML source file, in bytes (default 8 MiB)."),
+            ("max_stream_bytes", "Largest Kustomize output of one overlay, in bytes "
+                                 "(default 64 MiB)."),
+            ("max_depth", "Deepest nesting of one YAML document (default 100)."),
+            ("max_aliases", "Most YAML aliases (`*name`) in one document (default 10000)."),
+            ("max_alias_expansion", "Most nodes the aliases of one document may stand for "
+                                    "(default 100000)."),
+        )
+    },
+}
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://llmops-gate.io/schemas/config.json",
@@ -83,6 +103,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                                           "`.yamllint*`, else a built-in one)."},
             },
         },
+        "limits": LIMITS_SCHEMA,
         "schema": {"type": "object", "description": "Schema validation settings."},
         "policy": POLICY_SCHEMA,
         "promotion": {"type": "object", "description": "Promotion settings."},
@@ -114,6 +135,11 @@ class Config:
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.raw.get(name)
         return value if isinstance(value, Mapping) else {}
+
+    @property
+    def limits(self) -> yamlio.Limits:
+        """The `limits` section over the defaults."""
+        return yamlio.Limits.from_mapping(self.section("limits"))
 
     def environment(self, name: str) -> Environment | None:
         for env in self.environments:
@@ -200,13 +226,15 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
     if path is None:
         return Config(path=None)
     try:
-        text = path.read_text(encoding="utf-8")
+        # The repo's own config is read like any file of the repo: bounded, inside the root.
+        text = yamlio.read_text(path, root=repo if explicit is None else None,
+                                limits=yamlio.Limits())
     except OSError as exc:
         raise GateError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise GateError(f"{path}: config is not UTF-8 text") from exc
+    except yamlio.UnsafeYAML as exc:
+        raise GateError(f"{path}: cannot read config: {exc}") from exc
     try:
-        data = yamlio.load(text)
+        data = yamlio.load(text, yamlio.Limits())
     except yaml.YAMLError as exc:
         line, _ = yamlio.yaml_error_position(exc)
         where = f"{path}:{line}" if line else str(path)

@@ -41,6 +41,13 @@ class Kustomization:
     uses_files: set[str] = field(default_factory=set)
     remote: list[str] = field(default_factory=list)
     error: str | None = None
+    # Where things are written: the first line of each scalar (keys and values) in the file.
+    lines: dict[str, int] = field(default_factory=dict)
+    error_line: int | None = None
+    error_rule: str | None = None
+
+    def line_of(self, text: str) -> int | None:
+        return self.lines.get(text)
 
     @property
     def is_component(self) -> bool:
@@ -106,13 +113,40 @@ def _strings(value: Any) -> Iterable[str]:
                 yield item
 
 
+def scalar_lines(text: str) -> dict[str, int]:
+    """The 1-based first line of every scalar in a (small, already checked) YAML text."""
+    out: dict[str, int] = {}
+    for root in yamlio.compose_all(text):
+        stack: list[yaml.Node] = [root] if root is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.ScalarNode):
+                line = int(node.start_mark.line) + 1
+                if out.get(str(node.value), line + 1) > line:
+                    out[str(node.value)] = line
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    stack.extend((key, value))
+    return out
+
+
 def read_kustomization(repo: Path, file: str) -> Kustomization:
     folder = str(PurePosixPath(file).parent)
     k = Kustomization(folder=folder, file=file, kind="Kustomization", data={})
     try:
-        data = yamlio.load((repo / file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        k.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = yamlio.read_text(repo / file, root=repo)
+        data = yamlio.load(text)
+        k.lines = scalar_lines(text)
+    except OSError as exc:
+        k.error = f"cannot read file: {exc.strerror or exc}"
+        k.error_rule = "yaml-unreadable"
+        return k
+    except yaml.YAMLError as exc:
+        k.error = yamlio.yaml_error_summary(exc)
+        k.error_line = yamlio.yaml_error_position(exc)[0]
+        k.error_rule = yamlio.error_rule(exc)
         return k
     if not isinstance(data, dict):
         data = {}
@@ -169,10 +203,10 @@ def scan_repo(repo: Path, config: Config) -> RepoScan:
     return RepoScan(repo=repo, yaml_files=yaml_files, kustomizations=kustomizations)
 
 
-def _holds_objects(path: Path) -> bool:
+def _holds_objects(path: Path, root: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = yamlio.read_text(path, root=root)
+    except (OSError, yaml.YAMLError):
         return False
     try:
         return any(isinstance(d, dict) and "kind" in d and "apiVersion" in d
@@ -194,7 +228,7 @@ def manifest_files(scan: RepoScan, config: Config) -> list[str]:
         name = PurePosixPath(f).name
         if f in used or name in NOT_MANIFESTS or name in KUSTOMIZATION_NAMES:
             continue
-        if _holds_objects(scan.repo / f):
+        if _holds_objects(scan.repo / f, scan.repo):
             out.append(f)
     return out
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import validators, yamlio
+from llmops_gate import guard, redact, validators, yamlio
 from llmops_gate.config import Config, load_config
 from llmops_gate.context import Context
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
@@ -39,19 +39,19 @@ class Options:
     config_path: Path | None = None
     progress: Progress | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    allow_remote: bool = False
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
     """A plain manifest file -> resources, with each document's first line."""
     path = repo / unit.path
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return UnitResult(unit=unit, error="file is not UTF-8 text")
+        text = yamlio.read_text(path, root=repo)
+        docs = list(yamlio.load_all(text))
     except OSError as exc:
         return UnitResult(unit=unit, error=f"cannot read file: {exc.strerror or exc}")
-    try:
-        docs = list(yamlio.load_all(text))
+    except yamlio.UnsafeYAML as exc:
+        return UnitResult(unit=unit, error=str(exc), error_line=yamlio.yaml_error_position(exc)[0])
     except yaml.YAMLError as exc:
         line, _ = yamlio.yaml_error_position(exc)
         return UnitResult(unit=unit, error=f"YAML syntax error: {yamlio.yaml_error_summary(exc)}",
@@ -85,8 +85,12 @@ def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list
 
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
-               progress: Progress | None = None) -> list[UnitResult]:
-    """Build the overlays concurrently and read the manifests; results in unit order."""
+               progress: Progress | None = None,
+               refused: Mapping[str, list[Finding]] | None = None) -> list[UnitResult]:
+    """Build the overlays concurrently and read the manifests; results in unit order.
+
+    Overlays with findings in `refused` (see `llmops_gate.guard`) are not built at all.
+    """
     results: list[UnitResult | None] = [None] * len(units)
     done = 0
     lock = threading.Lock()
@@ -95,7 +99,9 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     def work(i: int) -> None:
         nonlocal done
         unit = units[i]
-        if unit.kind == "overlay":
+        if refused and refused.get(unit.path):
+            result = UnitResult(unit=unit, error="refused", refused=list(refused[unit.path]))
+        elif unit.kind == "overlay":
             assert kustomize is not None
             result = render_unit(kustomize, unit, repo, timeout)
         else:
@@ -112,12 +118,25 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     return [r for r in results if r is not None]
 
 
+def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
+    """Nothing from the repository under validation is ever run: not a Kustomize named by its
+    config (`kustomize.path: ./bin/kustomize`), nor one found on a PATH that leads into it.
+    Only `--kustomize` on the command line, chosen by whoever runs the tool, may."""
+    if yamlio.inside(Path(program), repo):
+        source = f"{config.path}: kustomize.path" if config.section("kustomize").get("path") \
+            else "PATH"
+        raise GateError(f"{source} leads to '{program}', a program inside the repository under "
+                        "validation; llmops-gate never runs programs from that repository "
+                        "(name a trusted binary with --kustomize)")
+
+
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
     options = options or Options()
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
     config = load_config(repo, options.config_path)
+    yamlio.configure(config.limits)
     chosen = validators.select(options.only, options.skip)
     scan: RepoScan = scan_repo(repo, config)
     units = select_units(discover_units(scan, config), options.envs, config)
@@ -126,10 +145,21 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
                         "kustomizations do not use)")
     kcfg = config.section("kustomize")
     kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
+    if not options.kustomize:
+        refuse_repo_program(repo, kustomize.argv[0], config)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
+    refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
+               for u in units if u.kind == "overlay"}
     results = render_all(repo, units, kustomize, sources,
-                         options.jobs or os.cpu_count() or 1, timeout, options.progress)
+                         options.jobs or os.cpu_count() or 1, timeout, options.progress,
+                         refused=refused)
+    # Secret values are known before any validator runs, so even an error raised by one is
+    # printed masked (the CLI's handlers use the remembered values).
+    redactor = redact.Redactor(redact.collect(
+        repo, scan.yaml_files, scan.kustomizations.values(),
+        (res for r in results for res in r.resources)))
+    redact.remember(redactor.literals)
     settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
                 "kustomize": kustomize.label}
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
@@ -137,6 +167,7 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     findings: list[Finding] = []
     for name in chosen:
         findings.extend(validators.load(name)(ctx))
+    findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import shutil
 import signal
 import subprocess
@@ -83,20 +84,85 @@ class BuildError(Exception):
         self.column = column
 
 
+class BuildTimeout(BuildError):
+    """Kustomize did not finish within the timeout; its whole process group was killed."""
+
+
+STDERR_KEEP = 256 * 1024
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL every process of the build's session, then reap the leader.
+
+    Called while the leader is not yet reaped, so its pid (the group id) cannot have been
+    reused by an unrelated process.
+    """
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
 
 
-def run_build(kustomize: Kustomize, folder: Path,
-              timeout: float = DEFAULT_TIMEOUT, repo: Path | None = None) -> tuple[str, Path]:
+def _leader_exited(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Wait, without reaping it, for the leader to exit; False at the deadline."""
+    while True:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        if info is not None and info.si_pid == proc.pid:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+
+
+def _collect(proc: subprocess.Popen[bytes], timeout: float, max_bytes: int
+             ) -> tuple[bytes, bytes]:
+    """stdout (at most `max_bytes`) and the start of stderr of `proc`, within `timeout`.
+
+    On expiry, or when the output grows past the limit, the process group is killed: a
+    hung or runaway Kustomize (or anything it started) never outlives the run.
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    out, err = bytearray(), bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _kill_group(proc)
+                raise BuildTimeout(f"kustomize build timed out after {timeout:g}s (its "
+                                   "processes were killed)")
+            for key, _ in sel.select(left):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                elif key.fileobj is proc.stdout:
+                    out += chunk
+                    if len(out) > max_bytes:
+                        _kill_group(proc)
+                        raise BuildError(f"kustomize output is over {max_bytes} bytes "
+                                         "(limits.max_stream_bytes)")
+                elif len(err) < STDERR_KEEP:
+                    err += chunk
+    exited = _leader_exited(proc, deadline)
+    _kill_group(proc)
+    if not exited:
+        raise BuildTimeout(f"kustomize build timed out after {timeout:g}s (its processes "
+                           "were killed)")
+    return bytes(out), bytes(err)
+
+
+def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEOUT,
+              max_bytes: int | None = None, repo: Path | None = None) -> tuple[str, Path]:
     """Build `folder` with origin annotations on.
 
     Returns the YAML stream and the wrapper folder the annotations' relative paths start from
     (gone by then; the paths resolve lexically). Raises BuildError when Kustomize fails, with
     paths in its message relative to `repo` when given.
+    Only `build` and the folder are passed: never `--enable-helm`, `--enable-alpha-plugins`,
+    `--enable-exec` or `--load-restrictor`, so Kustomize keeps its safe defaults.
     """
+    limit = max_bytes if max_bytes is not None else yamlio.current().max_stream_bytes
     with tempfile.TemporaryDirectory(prefix="llmops-gate-build-") as tmp:
         rel = os.path.relpath(folder.resolve(), Path(tmp).resolve())
         wrapper = {
@@ -116,10 +182,15 @@ def run_build(kustomize: Kustomize, folder: Path,
             cwd=tmp,
         )
         try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise BuildError(f"kustomize build timed out after {timeout:g}s") from None
+            out, err = _collect(proc, timeout, limit)
+        except BaseException:
+            if proc.returncode is None:
+                _kill_group(proc)
+            raise
+        finally:
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
         if proc.returncode != 0:
             failure = explain(err.decode("utf-8", "replace"), folder, repo=repo, wrapper=tmp)
             raise BuildError(failure.message, failure.file, failure.line, failure.column)
@@ -198,6 +269,9 @@ def render_unit(kustomize: Kustomize, unit: Unit, repo: Path,
     try:
         text, wrapper_dir = run_build(kustomize, folder, timeout, repo=repo)
         resources = parse_stream(text, unit, wrapper_dir, repo.resolve())
+    except BuildTimeout as exc:
+        return UnitResult(unit=unit, error=str(exc), seconds=time.perf_counter() - start,
+                          timed_out=True)
     except BuildError as exc:
         return UnitResult(unit=unit, error=str(exc), error_file=exc.file, error_line=exc.line,
                           error_column=exc.column,

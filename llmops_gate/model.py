@@ -171,6 +171,11 @@ class UnitResult:
     error_file: str | None = None
     error_column: int | None = None
 
+    # Why Kustomize was not run on it (remote bases, paths outside the repo, ...): findings the
+    # `build` validator reports instead of a build error.
+    refused: list[Finding] = field(default_factory=list)
+    timed_out: bool = False
+
 
 @dataclass
 class Report:

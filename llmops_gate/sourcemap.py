@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from llmops_gate.yamlio import SafeLoader
+from llmops_gate import yamlio
 
 PathPart = str | int
 
@@ -71,15 +71,15 @@ class SourceMap:
             return cached
         docs: list[SourceDoc] = []
         try:
-            text = (self.repo / file).read_text(encoding="utf-8")
-            for node in yaml.compose_all(text, Loader=SafeLoader):
+            text = yamlio.read_text(self.repo / file, root=self.repo)
+            for node in yamlio.compose_all(text):
                 if node is None:
                     continue
                 meta = _get(node, "metadata")
                 docs.append(SourceDoc(kind=_scalar(_get(node, "kind")),
                                       name=_scalar(_get(meta, "name")) if meta else "",
                                       node=node))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        except (OSError, yaml.YAMLError):
             docs = []
         with self._lock:
             self._docs[file] = docs

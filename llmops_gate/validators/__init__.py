@@ -19,6 +19,7 @@ Validator = Callable[[Context], Iterable[Finding]]
 REGISTRY: dict[str, str] = {
     "build": "llmops_gate.validators.build:check",
     "lint": "llmops_gate.validators.lint:check",
+    "parse": "llmops_gate.validators.parse:check",
     "policy": "llmops_gate.validators.policy:check",
     "tekton": "llmops_gate.validators.tekton:check",
 }

@@ -33,12 +33,13 @@ RULES = {
 
 def check(ctx: Context) -> Iterator[Finding]:
     for result in ctx.results:
-        if result.error is None:
+        yield from result.refused
+        if result.error is None or result.refused:
             continue
         unit = result.unit
         if unit.kind == "manifest":
-            # yamllint reports the same syntax error with its line; say it once.
-            if "lint" not in ctx.settings.get("validators", ()):
+            # `parse` and yamllint report the same error with its line; say it once.
+            if not {"lint", "parse"} & set(ctx.settings.get("validators", ())):
                 yield Finding(validator="build", rule="parse-error", severity=Severity.ERROR,
                               message=result.error, overlay=unit.path,
                               environment=unit.environment, file=unit.path,
@@ -48,6 +49,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         k = ctx.scan.kustomizations.get(unit.path)
         if k is not None:
             file = k.file
+        if result.timed_out:
+            yield Finding(validator="build", rule="kustomize-timeout", severity=Severity.ERROR,
+                          message=f"overlay not built: {result.error}", overlay=unit.path,
+                          environment=unit.environment, file=file,
+                          hint="raise --timeout (or kustomize.timeout in .llmops-gate.yaml) if "
+                               "the build is slow but finite")
+            continue
         yield Finding(
             validator="build",
             rule="kustomize-build",

@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
+from llmops_gate import yamlio
 from llmops_gate.context import Context
 from llmops_gate.discover import closure
 from llmops_gate.errors import GateError
-from llmops_gate.model import Finding, Severity
+from llmops_gate.model import Finding, Severity, Unit
 from llmops_gate.report.rules import RuleDoc
 
 REPO_CONFIGS = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
@@ -95,6 +97,7 @@ def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
     for name in candidates:
         path = ctx.repo / name
         if path.is_file():
+            _check_lint_config(ctx.repo, path)
             try:
                 return YamlLintConfig(file=str(path)), name
             except (YamlLintConfigError, OSError, UnicodeDecodeError) as exc:
@@ -102,6 +105,22 @@ def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
         if explicit:
             raise GateError(f"{path}: yamllint config named by lint.config does not exist")
     return YamlLintConfig(content=BUILTIN_CONFIG), None
+
+
+def _check_lint_config(repo: Path, path: Path) -> None:
+    """The repo's yamllint config is untrusted too: read it within the limits, and let it
+    `extends:` only yamllint's built-in configs or files inside the repository."""
+    try:
+        data = yamlio.load(yamlio.read_text(path, root=repo))
+    except (OSError, yaml.YAMLError) as exc:
+        raise GateError(f"{path}: invalid yamllint config: {exc}") from exc
+    extends = data.get("extends") if isinstance(data, dict) else None
+    if isinstance(extends, str) and extends not in ("default", "relaxed"):
+        candidates = [path.parent / extends, Path(extends)]
+        if not all(yamlio.inside(c, repo) for c in candidates):
+            raise GateError(f"{path}: yamllint config extends '{extends}', which is outside the "
+                            "repository; only files inside it or yamllint's built-in configs "
+                            "are read")
 
 
 def files_to_lint(ctx: Context) -> list[str]:
@@ -118,7 +137,16 @@ def files_to_lint(ctx: Context) -> list[str]:
 
 
 def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
-    for problem in linter.run(text, conf, file):
+    try:
+        problems = list(linter.run(text, conf, file))
+    except yaml.YAMLError as exc:  # what yamllint's own syntax check does not catch
+        line, column = yamlio.yaml_error_position(exc)
+        yield Finding(validator="lint", rule="yaml-syntax", severity=Severity.ERROR,
+                      message=f"YAML syntax error: {yamlio.yaml_error_summary(exc)}",
+                      file=file, line=line, column=column,
+                      hint="fix the YAML syntax; the file cannot be parsed")
+        return
+    for problem in problems:
         rule = problem.rule or "syntax"
         severity = Severity.ERROR if problem.level == "error" else Severity.WARNING
         desc = problem.desc
@@ -132,32 +160,48 @@ def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
             file=file,
             line=problem.line,
             column=problem.column,
-            hint=None if problem.rule else "fix the YAML syntax; the file cannot be parsed",
+            hint=None if problem.rule else (
+                "YAML forbids tabs for indentation; indent with spaces" if "'\\t'" in desc
+                else "fix the YAML syntax; the file cannot be parsed"),
         )
 
 
+def _in_unit(finding: Finding, unit: Unit | None) -> Finding:
+    if unit is None:
+        return finding
+    return replace(finding, overlay=unit.path, environment=unit.environment)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
+    from llmops_gate.validators.parse import refusal
+
     conf, _ = load_lint_config(ctx)
+    parse_runs = "parse" in ctx.settings.get("validators", ())
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):
             continue
         path: Path = ctx.repo / file
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
-                          message=f"cannot read file: {exc.strerror or exc}", file=file)
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            yield Finding(validator="lint", rule="yaml-encoding", severity=Severity.ERROR,
-                          message="file is not UTF-8 text", file=file, line=line)
-            continue
         unit = manifests.get(file)
+        try:
+            text = yamlio.read_text(path, root=ctx.repo)
+            yamlio.check(text)
+        except OSError as exc:
+            if not parse_runs:
+                yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
+                              message=f"cannot read file: {exc.strerror or exc}", file=file)
+            continue
+        except yamlio.UnsafeYAML as exc:
+            # Never hand a refused file to yamllint (a 50 MB file takes minutes there); the
+            # `parse` validator reports it, or this one when `parse` does not run.
+            if not parse_runs:
+                yield _in_unit(refusal(exc, file, "lint"), unit)
+            continue
+        except yaml.YAMLError:
+            pass  # a syntax error: yamllint reports it with line and column
         for finding in lint_text(text, file, conf):
+            if parse_runs and finding.rule == "yaml-key-duplicates":
+                continue  # `parse` reports duplicate keys whatever the repo's yamllint says
             if unit is not None:
                 finding = replace(finding, overlay=unit.path, environment=unit.environment)
             yield finding

@@ -19,11 +19,15 @@ import click
 
 from llmops_gate import __version__
 from llmops_gate.errors import GateError
+from llmops_gate.schema_options import schema_options
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "schema": "llmops_gate.validators.schema.commands:schema_command",
+    "schemas": "llmops_gate.validators.schema.commands:schemas_group",
+}
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 
@@ -115,16 +119,18 @@ class Progress:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: REPO/.llmops-gate.yaml).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@schema_options(skip="--skip-kind", reject="--reject-kind")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
-             timeout: float | None, config_path: Path | None, quiet: bool) -> None:
+             timeout: float | None, config_path: Path | None, quiet: bool,
+             **schema: Any) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
-                      config_path=config_path, progress=progress)
+                      config_path=config_path, progress=progress, settings=schema)
     try:
         report = validate_repo(repo, options)
     finally:

@@ -15,6 +15,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
+from llmops_gate.schema_options import CONFIG_SECTION as SCHEMA_SECTION
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 
@@ -82,7 +83,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                                           "`.yamllint*`, else a built-in one)."},
             },
         },
-        "schema": {"type": "object", "description": "Schema validation settings."},
+        "schema": SCHEMA_SECTION,
         "policy": {"type": "object", "description": "Policy settings for every environment."},
         "promotion": {"type": "object", "description": "Promotion settings."},
     },

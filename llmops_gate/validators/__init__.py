@@ -19,6 +19,7 @@ Validator = Callable[[Context], Iterable[Finding]]
 REGISTRY: dict[str, str] = {
     "build": "llmops_gate.validators.build:check",
     "lint": "llmops_gate.validators.lint:check",
+    "schema": "llmops_gate.validators.schema:check",
 }
 
 

@@ -71,7 +71,8 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
     for doc in docs:
         item = Item(doc=doc.data, unit=unit, file=file, line=doc.line,
                     locate=_locator(doc, file))
-        dupes = list(duplicate_keys(doc.node)) if checker.settings.check_duplicates else []
+        dupes = (list(duplicate_keys(doc.node))
+                 if checker.settings.check_duplicates and checker.settings.strict else [])
         if dupes:
             # kubeconform -strict refuses such a document (an unmarshal error).
             for path, line in dupes:
@@ -96,14 +97,23 @@ def _run(checker: Checker, items: list[Item]) -> Iterator[Finding]:
 
 
 def validate_files(args: Sequence[str], flags: dict[str, Any],
-                   stdin_text: str | None = None) -> Report:
+                   stdin_text: str | None = None,
+                   ignore_patterns: Sequence[str] = ()) -> Report:
     """The `schema` command as a library function: files (or stdin) -> Report."""
+    import re
+
+    try:
+        ignored = [re.compile(p) for p in ignore_patterns]
+    except re.error as exc:
+        raise GateError(f"--ignore-filename-pattern: invalid regular expression: {exc}") from exc
     settings = from_sources({}, {**flags, "check_duplicates": True})
     checker = Checker.create(settings)
     units: list[Unit] = []
     findings: list[Finding] = []
     sources = list(_files(args)) if args else ["-"]
     for arg in sources:
+        if arg != "-" and any(p.search(arg) for p in ignored):
+            continue
         if arg == "-":
             unit = Unit(path=STDIN, kind="manifest")
             text = stdin_text if stdin_text is not None else sys.stdin.read()
@@ -133,8 +143,10 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
               default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of stdout.")
+@click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
+              help="Leave out files whose path matches (repeatable).")
 def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
-                   **flags: Any) -> None:
+                   ignore_patterns: tuple[str, ...], **flags: Any) -> None:
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
@@ -142,7 +154,7 @@ def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
     """
     from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
-    report = validate_files(files, flags)
+    report = validate_files(files, flags, ignore_patterns=ignore_patterns)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render_report(report, fmt, colour), output)
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)

@@ -296,9 +296,9 @@ def close_schema(node: Any) -> Any:
     for key, value in node.items():
         if key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {k: close_schema(v) for k, v in value.items()}
-        elif key in _SUBSCHEMA_LISTS + ("prefixItems",) and isinstance(value, list):
+        elif key in (*_SUBSCHEMA_LISTS, "prefixItems") and isinstance(value, list):
             out[key] = [close_schema(v) for v in value]
-        elif key in _SUBSCHEMA_ONE + ("if", "then", "else", "contains") and isinstance(value, dict):
+        elif key in (*_SUBSCHEMA_ONE, "if", "then", "else", "contains") and isinstance(value, dict):
             out[key] = close_schema(value)
         else:
             out[key] = value

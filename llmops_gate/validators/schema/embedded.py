@@ -142,7 +142,8 @@ def problems_of(err: ValidationError) -> Iterator[Problem]:
                           f"{_show(err.instance)}")
             return
     if kind == "enum":
-        allowed = ", ".join(_show(v) for v in err.validator_value if v is not None)
+        values = err.validator_value if isinstance(err.validator_value, list) else []
+        allowed = ", ".join(_show(v) for v in values if v is not None)
         yield Problem("invalid-value", path,
                       f"{_show(err.instance)} is not allowed (allowed values: {allowed})")
         return

@@ -122,7 +122,7 @@ def problems_from(entry: dict[str, Any]) -> list[Problem]:
 
 def run_kubeconform(argv: list[str]) -> list[dict[str, Any]]:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True,  # noqa: S603 - argv list
+        proc = subprocess.run(argv, capture_output=True, text=True,
                               timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise GateError(f"kubeconform timed out after {TIMEOUT:g}s") from None

@@ -37,12 +37,12 @@ def read_documents(text: str) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
-            data = loader.construct_document(node)  # type: ignore[no-untyped-call]
+            data = loader.construct_document(node)
             if data is None:
                 continue
             out.append(Document(node=node, data=data))
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return out
 
 
@@ -53,10 +53,10 @@ def _child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node | None, yaml.Node
             if isinstance(k, yaml.ScalarNode) and k.value == str(part):
                 found = (k, v)  # the last one wins, as in the constructed data
         return found
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            item = node.value[part]
-            return item, item
+    if (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+            and 0 <= part < len(node.value)):
+        item = node.value[part]
+        return item, item
     return None, None
 
 

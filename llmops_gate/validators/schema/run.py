@@ -85,7 +85,7 @@ class Checker:
     k8s_version: str = ""
     validators: Validators = field(default_factory=Validators)
     stats: Stats = field(default_factory=Stats)
-    _found: dict[tuple[GVK, bool], Found | None | SchemaUnusable] = field(default_factory=dict)
+    _found: dict[tuple[GVK, bool], Found | SchemaUnusable | None] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: SchemaSettings) -> Checker:
@@ -95,7 +95,7 @@ class Checker:
     def find(self, gvk: GVK) -> Found | None:
         key = (gvk, self.settings.strict)
         if key not in self._found:
-            result: Found | None | SchemaUnusable = None
+            result: Found | SchemaUnusable | None = None
             for loc in self.locations:
                 try:
                     result = loc.find(gvk, self.k8s_version, self.settings.strict)
@@ -145,7 +145,7 @@ class Checker:
             return
         yield item, doc, item.prefix
 
-    def precheck(self, item: Item, doc: Any) -> Finding | None | bool:
+    def precheck(self, item: Item, doc: Any) -> Finding | bool | None:
         """A finding that settles the document, True to skip it, None to validate it."""
         if not isinstance(doc, dict):
             return self.finding(item, "missing-kind",

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmops_gate.errors import GateError
-
 from llmops_gate.schema_options import ENGINES
+
 
 @dataclass(frozen=True)
 class SchemaSettings:
@@ -45,7 +45,7 @@ def from_sources(config: Mapping[str, Any], flags: Mapping[str, Any],
             return value
         return config.get(key, default)
 
-    locations = _csv(flags.get("schema_locations"))
+    locations = tuple(str(v) for v in flags.get("schema_locations") or ())
     if not locations:
         from pathlib import Path
 
@@ -53,7 +53,7 @@ def from_sources(config: Mapping[str, Any], flags: Mapping[str, Any],
         locations = tuple(
             loc if loc == "default" or base is None or "://" in loc or Path(loc).is_absolute()
             else str(base / loc)
-            for loc in _csv(config.get("locations")))
+            for loc in config.get("locations") or ())
     engine = str(pick("schema_engine", "engine", "auto"))
     if engine not in ENGINES:
         raise GateError(f"--schema-engine '{engine}': expected one of {', '.join(ENGINES)}")
@@ -73,4 +73,4 @@ def from_sources(config: Mapping[str, Any], flags: Mapping[str, Any],
 def kind_matches(patterns: Sequence[str], api_version: str, kind: str) -> bool:
     """kubeconform's `-skip`/`-reject` match: `Kind` or `apiVersion/Kind`."""
     full = f"{api_version}/{kind}"
-    return any(p == kind or p == full for p in patterns)
+    return any(p in (kind, full) for p in patterns)

@@ -1,4 +1,4 @@
-"""Verdict parity with kubeconform's own acceptance fixtures (../shared/corpus/kubeconform-fixtures).
+"""Verdict parity with kubeconform's own acceptance fixtures (shared kubeconform-fixtures).
 
 Every row of EXPECTED.tsv is run: its kubeconform arguments are mapped to ours (kubeconform is
 non-strict by default, we are strict: a row without `-strict` runs with `--no-strict`) and the

@@ -171,7 +171,7 @@ def test_schemas_import_output_is_used_by_the_engine(tmp_path: Path) -> None:
     assert result.stdout.split() == [str(out / "example.com/widget_v1.json")]
     manifest = tmp_path / "widget.yaml"
     manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
-                        "spec:\n  size: 2\n  colur: red\n", encoding="utf-8")
+                        "spec:\n  size: 2\n  colur: red\n  colour: green\n", encoding="utf-8")
     missing = run_cli("schema", manifest, "--format", "json")
     assert missing.code == 1
     assert [f["rule"] for f in missing.json()["findings"]] == ["missing-schema"]
@@ -179,11 +179,13 @@ def test_schemas_import_output_is_used_by_the_engine(tmp_path: Path) -> None:
                     "default", "--format", "json")
     assert found.code == 1
     assert [(f["rule"], f["path"], f["line"]) for f in found.json()["findings"]] == [
-        ("unknown-field", "spec.colur", 7)]
+        ("unknown-field", "spec.colur", 7), ("invalid-value", "spec.colour", 8)]
+    assert found.json()["findings"][1]["message"] == (
+        'spec.colour: "green" is not allowed (allowed values: "red", "blue")')
     # the same folder as a kubeconform-style template
     template = str(out) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
     again = run_cli("schema", manifest, "--schema-location", template, "--format", "json")
-    assert [f["path"] for f in again.json()["findings"]] == ["spec.colur"]
+    assert [f["path"] for f in again.json()["findings"]] == ["spec.colur", "spec.colour"]
 
 
 def test_schemas_import_refuses_a_file_without_crds(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_kubernetes_version_picks_the_schema_set(repo: Path) -> None:
     oldest = kubernetes_versions()[0]
     assert rules(run(repo, kubernetes_version=oldest, skip_kinds=["Widget"])) == [
         ("wrong-type", "error", "Deployment")]
-    with pytest.raises(GateError, match="no Kubernetes 1.2 schemas"):
+    with pytest.raises(GateError, match=r"no Kubernetes 1\.2 schemas"):
         run(repo, kubernetes_version="1.2")
 
 

@@ -1,8 +1,9 @@
 """Real repos validate clean: the example, the tekton/ folder, and every corpus repo that builds.
 
 For the corpus (only the overlays and manifests whose sources name a bundled API group: the
-Kustomize builds are the cost), "clean" means: no schema finding at all on a kind we bundle (KServe, ArgoCD
-Application/AppProject, Tekton, Pipelines-as-Code), and on any other kind nothing but
+Kustomize builds are the cost), "clean" means: no schema finding at all on a kind we bundle
+(KServe, ArgoCD Application/AppProject, Tekton, Pipelines-as-Code), and on any other kind
+nothing but
 `missing-schema` (we do not ship schemas for OLM, OpenShift, Istio, ... kinds), except the
 findings listed in KNOWN with the reason each one is right.
 """

@@ -7,8 +7,8 @@ lines), exports the bundled CRD schemas there in kubeconform's layout (closed in
 as the embedded engine uses them), passes the same locations, strict flag, Kubernetes version
 and skip/reject lists, runs `kubeconform -output json` and turns its results into the same
 findings. Documents without kind, Lists, skips and rejects are handled before kubeconform runs,
-exactly as in the embedded engine. kubeconform's own `default` location is its online
-registry: offline, name a local folder of Kubernetes schemas instead.
+exactly as in the embedded engine. `default` stays offline too: instead of kubeconform's
+online registry, the Kubernetes schemas the run needs are exported from kubernetes-validate.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from llmops_gate.validators.schema.embedded import PathPart, Problem
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.run import Checker, Item
 from llmops_gate.validators.schema.settings import SchemaSettings
-from llmops_gate.validators.schema.store import GVK, bundled_dir
+from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
 
 TIMEOUT = 300.0
 INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releases (one static "
@@ -38,6 +38,8 @@ INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releas
            "github.com/yannh/kubeconform/cmd/kubeconform@latest` also work) and put it on "
            "PATH, or name it with --kubeconform PATH; or use --schema-engine embedded")
 LAYOUT = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+K8S_LAYOUT = "kubernetes/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+_DEFS_REF = '"/api/_definitions.json#'
 
 
 def choose(settings: SchemaSettings) -> str | None:
@@ -68,6 +70,26 @@ def export_bundled(dest: Path, strict: bool) -> None:
         out.write_text(json.dumps(close_schema(data) if strict else data), encoding="utf-8")
 
 
+def export_kubernetes(dest: Path, gvks: Iterable[GVK], k8s_version: str, strict: bool) -> None:
+    """The Kubernetes schemas of `gvks` under `dest/kubernetes/`, with their `$ref`s to
+    `_definitions.json` made relative, so kubeconform resolves them from local files."""
+    k8s = Kubernetes()
+    folder = dest / "kubernetes"
+    for gvk in gvks:
+        found = k8s.find(gvk, k8s_version, strict)
+        if found is None:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{gvk.kind.lower()}{gvk.kind_suffix}.json"
+        for target, doc in ((folder / name, found.schema),
+                            *((folder / "_definitions.json", d) for _, d in found.extra)):
+            if target.exists():
+                continue
+            local = {k: v for k, v in doc.items() if k != "$id"}
+            target.write_text(json.dumps(local).replace(_DEFS_REF, '"_definitions.json#'),
+                              encoding="utf-8")
+
+
 def argv_for(binary: str, settings: SchemaSettings, k8s_version: str, export: Path,
              files: Sequence[Path]) -> list[str]:
     argv = [binary, "-output", "json", "-kubernetes-version", k8s_version]
@@ -81,7 +103,8 @@ def argv_for(binary: str, settings: SchemaSettings, k8s_version: str, export: Pa
         argv += ["-reject", ",".join(settings.reject)]
     for loc in settings.locations or ("default",):
         if loc == "default":
-            argv += ["-schema-location", str(export / LAYOUT), "-schema-location", "default"]
+            argv += ["-schema-location", str(export / LAYOUT),
+                     "-schema-location", str(export / K8S_LAYOUT)]
         else:
             argv += ["-schema-location", loc]
     return [*argv, *map(str, files)]
@@ -156,6 +179,10 @@ def check(binary: str, checker: Checker, items: Sequence[Item]) -> Iterator[Find
     with tempfile.TemporaryDirectory(prefix="llmops-gate-kubeconform-") as tmp:
         export = Path(tmp, "schemas")
         export_bundled(export, settings.strict)
+        if "default" in (settings.locations or ("default",)):
+            gvks = {GVK.of(str(doc["apiVersion"]), str(doc["kind"])) for _, doc in todo}
+            export_kubernetes(export, sorted(gvks, key=str), checker.k8s_version,
+                              settings.strict)
         files: list[Path] = []
         for i, (_item, doc) in enumerate(todo):
             path = Path(tmp, f"resource-{i:05d}.json")

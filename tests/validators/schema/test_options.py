@@ -135,3 +135,59 @@ def test_kubeconform_wrapper_gives_the_same_findings(repo: Path) -> None:
     wrapped = run(repo, schema_engine="kubeconform")
     key = [(f.rule, f.path, f.file, f.line) for f in embedded]
     assert [(f.rule, f.path, f.file, f.line) for f in wrapped] == key
+
+
+def test_kubeconform_export_is_self_contained(tmp_path: Path) -> None:
+    """What the wrapper hands kubeconform resolves from local files only (no network)."""
+    import json
+
+    import jsonschema
+    import referencing
+
+    from llmops_gate.validators.schema.kubeconform import (
+        K8S_LAYOUT,
+        LAYOUT,
+        argv_for,
+        export_bundled,
+        export_kubernetes,
+    )
+    from llmops_gate.validators.schema.settings import SchemaSettings
+    from llmops_gate.validators.schema.store import GVK, resolve_kubernetes_version
+
+    version = resolve_kubernetes_version(None)
+    export_kubernetes(tmp_path, [GVK.of("apps/v1", "Deployment")], version, True)
+    export_bundled(tmp_path, True)
+    assert (tmp_path / "serving.kserve.io/inferenceservice_v1beta1.json").is_file()
+    folder = tmp_path / "kubernetes"
+    schema = json.loads((folder / "deployment-apps-v1.json").read_text(encoding="utf-8"))
+    defs = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    base = folder.as_uri() + "/"
+    registry: referencing.Registry[object] = referencing.Registry().with_resource(
+        base + "_definitions.json", referencing.Resource.from_contents(
+            defs, default_specification=referencing.jsonschema.DRAFT202012))
+    validator = jsonschema.Draft202012Validator(
+        {**schema, "$id": base + "deployment-apps-v1.json"}, registry=registry)
+    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+           "spec": {"replicas": "two", "selector": {}, "template": {}, "replica": 1}}
+    assert sorted(e.validator for e in validator.iter_errors(doc)) == [
+        "additionalProperties", "type"]
+    argv = argv_for("kubeconform", SchemaSettings(skip=("Secret",)), version, tmp_path,
+                    [tmp_path / "r.json"])
+    assert argv[:6] == ["kubeconform", "-output", "json", "-kubernetes-version", version,
+                        "-strict"]
+    assert str(tmp_path / LAYOUT) in argv and str(tmp_path / K8S_LAYOUT) in argv
+    assert "default" not in argv  # kubeconform's default registry is online
+    assert argv[argv.index("-skip") + 1] == "Secret"
+
+
+def test_kubeconform_results_map_to_findings_rules() -> None:
+    from llmops_gate.validators.schema.kubeconform import problems_from
+
+    entry = {"status": "statusInvalid", "validationErrors": [
+        {"path": "/spec/predictor/model", "msg": "additionalProperties 'resoures' not allowed"},
+        {"path": "/spec/replicas", "msg": "expected integer or null, but got string"},
+        {"path": "/spec", "msg": "missing properties: 'selector'"}]}
+    assert [(p.rule, p.dotted, p.message) for p in problems_from(entry)] == [
+        ("unknown-field", "spec.predictor.model.resoures", "unknown field"),
+        ("wrong-type", "spec.replicas", "expected integer, got string"),
+        ("schema-violation", "spec", "missing properties: 'selector'")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
                 f = checker.finding(item, "duplicate-key", "key is written twice in one "
                                     "mapping (the last value silently wins)", path,
                                     doc=doc.data)
-                yield Finding(**{**f.__dict__, "file": file, "line": line})
+                yield replace(f, file=file, line=line)
             checker.stats.errors += 1
             continue
         items.append(item)

@@ -95,8 +95,8 @@ def argv_for(binary: str, settings: SchemaSettings, k8s_version: str, export: Pa
     argv = [binary, "-output", "json", "-kubernetes-version", k8s_version]
     if settings.strict:
         argv.append("-strict")
-    if settings.ignore_missing:
-        argv.append("-ignore-missing-schemas")
+    # No -ignore-missing-schemas: kubeconform would drop those resources silently, while a
+    # missing schema is a warning here (mapped from kubeconform's error below).
     if settings.skip:
         argv += ["-skip", ",".join(settings.skip)]
     if settings.reject:

@@ -46,20 +46,23 @@ def _patch_files(ctx: Context, res: Resource) -> list[str]:
 
 def locator(sources: SourceMap, res: Resource, patch_files: Sequence[str]) -> Locate:
     """Where a field of `res` is written: a patch that sets it, else its source document."""
+    from llmops_gate.validators.schema.manifests import field_position
 
-    def locate(path: Sequence[PathPart]) -> tuple[str | None, int | None, bool]:
+    def locate(path: Sequence[PathPart]) -> tuple[str | None, int | None, int | None, bool]:
         for file in patch_files:
             doc = sources.find_document(file, res.kind, res.name)
             if doc is None or not doc.name or doc.name not in res.name:
                 continue  # not a patch of this resource
-            line, exact = sources.field_line(file, res.kind, res.name, list(path))
+            line, col, exact = field_position(doc.node, path)
             if exact:
-                return file, line, True
+                return file, line, col, True
         if res.source_file:
-            line, exact = sources.field_line(res.source_file, res.kind, res.name, list(path))
-            if exact:
-                return res.source_file, line, True
-        return res.source_file, res.source_line, False
+            doc = sources.find_document(res.source_file, res.kind, res.name)
+            if doc is not None:
+                line, col, exact = field_position(doc.node, path)
+                if exact:
+                    return res.source_file, line, col, True
+        return res.source_file, res.source_line, None, False
 
     return locate
 

@@ -25,7 +25,7 @@ from llmops_gate.schema_options import schema_options
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
-    field_line,
+    field_position,
     read_documents,
 )
 from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate
@@ -50,9 +50,9 @@ def _files(args: Sequence[str]) -> Iterator[str]:
 
 
 def _locator(doc: Document, file: str) -> Locate:
-    def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, bool]:
-        line, exact = field_line(doc.node, path)
-        return file, line if exact else doc.line, exact
+    def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, int | None, bool]:
+        line, col, exact = field_position(doc.node, path)
+        return (file, line, col, True) if exact else (file, doc.line, None, False)
 
     return locate
 
@@ -80,7 +80,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
                 f = checker.finding(item, "duplicate-key", "key is written twice in one "
                                     "mapping (the last value silently wins)", path,
                                     doc=doc.data)
-                yield replace(f, file=file, line=line)
+                yield replace(f, file=file, line=line, column=None)
             checker.stats.errors += 1
             continue
         items.append(item)

@@ -60,17 +60,18 @@ def _child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node | None, yaml.Node
     return None, None
 
 
-def field_line(node: yaml.Node, path: Sequence[PathPart]) -> tuple[int, bool]:
-    """Line of `path` in the document `node`; (line of the deepest found parent, False) when
-    the path is not all written there."""
-    line = int(node.start_mark.line) + 1
+def field_position(node: yaml.Node, path: Sequence[PathPart]) -> tuple[int, int, bool]:
+    """(line, column, exact) of `path` in the document `node`, 1-based; the deepest parent
+    written there, and exact=False, when the whole path is not (a patch set the field)."""
+    line, col = int(node.start_mark.line) + 1, int(node.start_mark.column) + 1
     for part in path:
         key, value = _child(node, part)
         if value is None:
-            return line, False
-        line = int((key or value).start_mark.line) + 1
+            return line, col, False
+        mark = (key or value).start_mark
+        line, col = int(mark.line) + 1, int(mark.column) + 1
         node = value
-    return line, True
+    return line, col, True
 
 
 def duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...] = ()

@@ -25,9 +25,9 @@ from llmops_gate.validators.schema.store import (
 )
 
 VALIDATOR = "schema"
-# Where a field path is written: (file, line, exact). `exact` is False when only the
-# document (or a parent of the field) could be placed.
-Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, bool]]
+# Where a field path is written: (file, line, column, exact). `exact` is False when the field
+# could not be placed (only its document).
+Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, int | None, bool]]
 
 RULES: dict[str, tuple[str, str]] = {
     "unknown-field": ("a field the schema does not know: the cluster drops it silently, so a "
@@ -115,11 +115,11 @@ class Checker:
                  severity: Severity = Severity.ERROR, hint: str | None = None,
                  doc: Any = None) -> Finding:
         full = (*item.prefix, *path)
-        file, line = item.file, item.line
+        file, line, column = item.file, item.line, None
         if item.locate is not None and path:
-            where, at, exact = item.locate(full)
+            where, at, col, exact = item.locate(full)
             if exact and at is not None:
-                file, line = where, at
+                file, line, column = where, at, col
             elif item.patched_by and hint is None:
                 hint = ("this field is not written in " + (item.file or "the source") +
                         "; it comes from a patch or transformer in " +
@@ -129,7 +129,7 @@ class Checker:
         return Finding(validator=VALIDATOR, rule=rule, severity=severity,
                        message=f"{shown}: {message}" if shown else message,
                        overlay=item.unit.path, environment=item.unit.environment,
-                       file=file, line=line, resource=ref, path=shown,
+                       file=file, line=line, column=column, resource=ref, path=shown,
                        hint=hint if hint is not None else RULES.get(rule, ("", None))[1])
 
     def expand(self, item: Item) -> Iterator[tuple[Item, Any, tuple[PathPart, ...]]]:

@@ -126,6 +126,7 @@ def test_messages_say_what_was_expected(broken: tuple[Path, list[dict[str, Any]]
     typo = pick(found, "InferenceService", "spec.predictor.model.resoures")[0]
     assert typo["message"] == "spec.predictor.model.resoures: unknown field"
     assert typo["hint"] == "did you mean 'resources'?"
+    assert typo["column"] == 7  # where `resoures:` starts
     wrong = pick(found, "Application", "spec.syncPolicy.automated.prune")[0]
     assert "expected boolean, got string" in wrong["message"]
 

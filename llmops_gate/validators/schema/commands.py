@@ -19,6 +19,7 @@ import click
 import yaml
 
 from llmops_gate import yamlio
+from llmops_gate.cli import FORMAT_NAMES
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Severity, Unit
 from llmops_gate.schema_options import schema_options
@@ -140,7 +141,7 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
 @click.command("schema")
 @click.argument("files", nargs=-1)
 @schema_options(skip="--skip", reject="--reject")
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "junit", "sarif", "github")),
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
               default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of stdout.")

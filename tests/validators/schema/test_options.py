@@ -191,3 +191,17 @@ def test_kubeconform_results_map_to_findings_rules() -> None:
         ("unknown-field", "spec.predictor.model.resoures", "unknown field"),
         ("wrong-type", "spec.replicas", "expected integer, got string"),
         ("schema-violation", "spec", "missing properties: 'selector'")]
+
+
+def test_template_variables_are_kubeconforms() -> None:
+    from llmops_gate.validators.schema.store import GVK, render_template
+
+    template = ("{{ .NormalizedKubernetesVersion }}{{ .StrictSuffix }}/{{.ResourceKind}}"
+                "{{ .KindSuffix }}|{{ .Group }}|{{ .ResourceAPIVersion }}")
+    assert render_template(template, GVK.of("rbac.authorization.k8s.io/v1", "RoleBinding"),
+                           "1.30.0", True) == (
+        "v1.30.0-strict/rolebinding-rbac-v1|rbac.authorization.k8s.io|v1")
+    assert render_template(template, GVK.of("v1", "Service"), "1.30.0", False) == (
+        "v1.30.0/service-v1||v1")
+    with pytest.raises(GateError, match="unknown template variable 'Kind'"):
+        render_template("{{ .Kind }}.json", GVK.of("v1", "Service"), "1.30.0", False)

@@ -53,6 +53,26 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers", "steps",
+                    "sidecars")
+
+
+def _container(doc: Any, path: Sequence[PathPart]) -> str | None:
+    """The name of the container (or Tekton step) a field path goes through, if any."""
+    node, name = doc, None
+    for i, part in enumerate(path):
+        if isinstance(node, dict):
+            node = node.get(part) if isinstance(part, str) else None
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            if (i > 0 and path[i - 1] in _CONTAINER_LISTS and isinstance(node, dict)
+                    and isinstance(node.get("name"), str)):
+                name = node["name"]
+        else:
+            break
+    return name
+
+
 @dataclass
 class Item:
     """One document to validate, with where it came from."""
@@ -94,6 +114,8 @@ class Checker:
 
     def find(self, gvk: GVK) -> Found | None:
         key = (gvk, self.settings.strict)
+        if not gvk.safe:
+            return None
         if key not in self._found:
             result: Found | SchemaUnusable | None = None
             for loc in self.locations:
@@ -126,10 +148,12 @@ class Checker:
                         ", ".join(item.patched_by))
         ref = ResourceRef.of(doc) if isinstance(doc, dict) and doc.get("kind") else None
         shown = dotted(list(path)) if path else None
+        container = _container(doc, path)
         return Finding(validator=VALIDATOR, rule=rule, severity=severity,
                        message=f"{shown}: {message}" if shown else message,
                        overlay=item.unit.path, environment=item.unit.environment,
                        file=file, line=line, column=column, resource=ref, path=shown,
+                       container=container,
                        hint=hint if hint is not None else RULES.get(rule, ("", None))[1])
 
     def expand(self, item: Item) -> Iterator[tuple[Item, Any, tuple[PathPart, ...]]]:

@@ -23,6 +23,8 @@ from typing import Any
 from llmops_gate.errors import GateError
 from llmops_gate.validators.schema.convert import close_schema
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
 TEMPLATE_VAR = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 TEMPLATE_NAMES = ("ResourceKind", "ResourceAPIVersion", "Group", "KindSuffix",
                   "NormalizedKubernetesVersion", "StrictSuffix")
@@ -50,6 +52,13 @@ class GVK:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def safe(self) -> bool:
+        """Usable in a file name: no path separators or `..` from a hostile apiVersion."""
+        return (bool(_NAME.fullmatch(self.kind)) and bool(_NAME.fullmatch(self.version))
+                and (not self.group or bool(_GROUP.fullmatch(self.group)))
+                and ".." not in self.group)
 
     @property
     def kind_suffix(self) -> str:

@@ -127,6 +127,9 @@ def test_messages_say_what_was_expected(broken: tuple[Path, list[dict[str, Any]]
     assert typo["message"] == "spec.predictor.model.resoures: unknown field"
     assert typo["hint"] == "did you mean 'resources'?"
     assert typo["column"] == 7  # where `resoures:` starts
+    port = pick(found, "ServingRuntime", "spec.containers[0].ports[0].containerPort")[0]
+    assert port["container"] == "kserve-container"
+    assert pick(found, "Task", "spec.steps[0].scriptt")[0]["container"] == "run"
     wrong = pick(found, "Application", "spec.syncPolicy.automated.prune")[0]
     assert "expected boolean, got string" in wrong["message"]
 

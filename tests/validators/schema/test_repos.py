@@ -100,11 +100,24 @@ def test_example_validates_clean_with_schema_on() -> None:
     assert [f for f in findings(result) if f["validator"] == "schema"] == []
 
 
+# Kinds in tekton/ without a usable schema, and why.
+TEKTON_NO_SCHEMA = {
+    "EventListener": "Tekton Triggers CRDs have no schema upstream (preserve-unknown only)",
+    "TriggerBinding": "Tekton Triggers CRDs have no schema upstream (preserve-unknown only)",
+    "TriggerTemplate": "Tekton Triggers CRDs have no schema upstream (preserve-unknown only)",
+    "Route": "an OpenShift kind; no schema bundled",
+}
+
+
 def test_tekton_folder_validates_clean() -> None:
+    """Every Task, Pipeline and PipelineRun in tekton/ against the bundled Tekton schemas
+    (kustomization files are Kustomize's config, not resources)."""
     tekton = ROOT / "tekton"
-    files = sorted(str(p) for p in tekton.rglob("*.yaml")) if tekton.is_dir() else []
+    files = sorted(str(p) for p in tekton.rglob("*.yaml")
+                   if p.name != "kustomization.yaml") if tekton.is_dir() else []
     if not files:
         pytest.skip("no tekton/ folder with YAML in this checkout yet")
-    result = run_cli("schema", *files, "--format", "json")
+    result = run_cli("schema", *files, "--skip", ",".join(TEKTON_NO_SCHEMA), "--format", "json")
     assert result.code == 0, [(f["file"], f["line"], f["message"])
                               for f in result.json()["findings"]]
+    assert result.json()["summary"]["resources"] > 0

@@ -205,3 +205,21 @@ def test_template_variables_are_kubeconforms() -> None:
         "v1.30.0/service-v1||v1")
     with pytest.raises(GateError, match="unknown template variable 'Kind'"):
         render_template("{{ .Kind }}.json", GVK.of("v1", "Service"), "1.30.0", False)
+
+
+def test_identical_documents_are_validated_once_and_schemas_compiled_once() -> None:
+    from llmops_gate.model import Unit
+    from llmops_gate.validators.schema.run import Checker, Item
+    from llmops_gate.validators.schema.settings import SchemaSettings
+
+    checker = Checker.create(SchemaSettings())
+    unit = Unit(path="x.yaml", kind="manifest")
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"},
+           "data": {"k": 1}}
+    other = {**doc, "metadata": {"name": "b"}}
+    items = [Item(doc=dict(doc), unit=unit), Item(doc=dict(doc), unit=unit),
+             Item(doc=other, unit=unit)]
+    found = list(checker.check(items))
+    assert [f.rule for f in found] == ["wrong-type"] * 3
+    assert checker.validators.validated == 2
+    assert len(checker.validators._compiled) == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -111,7 +112,6 @@ def _unknown_fields(err: ValidationError) -> list[str]:
     schema = err.schema if isinstance(err.schema, dict) else {}
     known = set(schema.get("properties") or {})
     patterns = list(schema.get("patternProperties") or {})
-    import re
 
     return [k for k in err.instance
             if k not in known and not any(re.search(p, str(k)) for p in patterns)]
@@ -212,7 +212,8 @@ class Validators:
         except referencing.exceptions.Unresolvable as exc:
             raise SchemaUnusable(f"{found.id}: a $ref cannot be resolved offline: "
                                  f"{exc}") from exc
-        except (jsonschema.SchemaError, TypeError, AttributeError, KeyError, ValueError) as exc:
+        except (jsonschema.SchemaError, re.error, TypeError, AttributeError, KeyError,
+                ValueError) as exc:
             raise SchemaUnusable(f"{found.id}: not a usable JSON Schema: "
                                  f"{type(exc).__name__}: {exc}") from exc
         with self._lock:

@@ -112,7 +112,6 @@ def _unknown_fields(err: ValidationError) -> list[str]:
     schema = err.schema if isinstance(err.schema, dict) else {}
     known = set(schema.get("properties") or {})
     patterns = list(schema.get("patternProperties") or {})
-
     return [k for k in err.instance
             if k not in known and not any(re.search(p, str(k)) for p in patterns)]
 

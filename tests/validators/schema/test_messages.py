@@ -72,6 +72,12 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     edit(app, "      prune: true", "      prune: yes-please")
     edit(repo / "deploy_model/overlays/dev/size.yaml", "    maxReplicas: 1",
          "    maxReplica: 1")
+    prod = repo / "deploy_model/overlays/production"
+    (prod / "json-patch.yaml").write_text(
+        "- op: add\n  path: /spec/predictor/scaleMetricc\n  value: cpu\n", encoding="utf-8")
+    edit(prod / "kustomization.yaml", "  - path: size.yaml\n",
+         "  - path: size.yaml\n  - path: json-patch.yaml\n    target:\n"
+         "      kind: InferenceService\n")
     (repo / "tekton").mkdir()
     (repo / "tekton/task.yaml").write_text(TASK, encoding="utf-8")
     (repo / "tekton/pipeline.yaml").write_text(PIPELINE, encoding="utf-8")
@@ -141,6 +147,14 @@ def test_field_set_by_a_patch_points_at_the_patch(
     assert [(f["overlay"], f["file"], f["line"]) for f in hits] == [
         ("deploy_model/overlays/dev", "deploy_model/overlays/dev/size.yaml",
          line_of(repo / "deploy_model/overlays/dev/size.yaml", "maxReplica:"))]
+
+
+def test_field_added_by_a_json_patch_points_at_the_operation(
+        broken: tuple[Path, list[dict[str, Any]]]) -> None:
+    hits = pick(broken[1], "InferenceService", "spec.predictor.scaleMetricc")
+    assert [(f["overlay"], f["file"], f["line"], f["column"]) for f in hits] == [
+        ("deploy_model/overlays/production", "deploy_model/overlays/production/json-patch.yaml",
+         2, 9)]
 
 
 def test_no_strict_allows_unknown_fields_but_not_wrong_types(

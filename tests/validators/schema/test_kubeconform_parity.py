@@ -1,10 +1,13 @@
 """Verdict parity with kubeconform's own acceptance fixtures (shared kubeconform-fixtures).
 
 Every row of EXPECTED.tsv is run: its kubeconform arguments are mapped to ours (kubeconform is
-non-strict by default, we are strict: a row without `-strict` runs with `--no-strict`) and the
-exit code must be kubeconform's. Rows that cannot apply offline are listed in EXCEPTIONS with
-the reason. Rows run in-process through `validate_files` (the `schema` command's library
-function); a few run through the real CLI to cover stdin and the exit codes end to end.
+non-strict by default, we are strict: a row without `-strict` runs with `--no-strict`); the
+exit code must be kubeconform's, and so must the kind of verdict: invalid (a schema violation),
+missing schema (error, or a warning with --ignore-missing-schemas), missing kind, rejected,
+unreadable, duplicate key (FAILURE), and kubeconform's resource count where it prints one.
+Rows that cannot apply offline are listed in EXCEPTIONS with the reason. Rows run in-process
+through `validate_files` (the `schema` command's library function); a few run through the real
+CLI to cover stdin and the exit codes end to end.
 """
 
 from __future__ import annotations
@@ -45,6 +48,28 @@ OBSERVED_EXIT = {
     "obs:list_invalid.yaml(-output json)": 1,
     "obs:invalid.yaml(-strict)": 1,
     "obs:test_crd.yaml(kv+local registry)": 0,
+}
+
+# Which kind of failure kubeconform reports, for the failing rows: "invalid" (the document
+# breaks its schema), or the rule of the error (no schema, no kind, rejected, unreadable, ...).
+INVALID_RULES = {"unknown-field", "wrong-type", "invalid-value", "required-field",
+                 "schema-violation"}
+FAILURE = {
+    "multi_invalid": "invalid", "invalid": "invalid", "list_invalid": "invalid",
+    "list_invalid_stdin": "invalid", "stdin_invalid_dash": "invalid",
+    "extra_property_strict": "invalid", "obs:list_invalid.yaml(-output json)": "invalid",
+    "obs:invalid.yaml(-strict)": "invalid",
+    "not_here": "unreadable-file",
+    "missing_kind": "missing-kind", "missing_apiversion": "missing-kind",
+    "missing_kind_value": "missing-kind", "obs:multi_invalid_resources.yaml": "missing-kind",
+    "test_crd": "missing-schema", "obs:crd_schema.yaml": "missing-schema",
+    "obs:duplicates-skipped-kinds.yaml": "missing-schema",
+    "obs:same-kind-different-api.yaml": "missing-schema",
+    "obs:grafana-alert-rule-group-sample.yaml": "missing-schema",
+    "obs:httpproxy.yaml": "missing-schema",
+    "obs:registry/sagemaker.aws.amazon.com_trainingjobs.yaml": "missing-schema",
+    "reject_kind": "rejected-kind",
+    "duplicate_property_strict": "duplicate-key",
 }
 
 # Rows that cannot apply here, and why.
@@ -139,6 +164,15 @@ def test_same_verdict_as_kubeconform(row: dict[str, str] | None,
     got = 0 if report.passed else 1
     detail = [f"{f.file}:{f.line} {f.rule} {f.message}" for f in report.findings]
     assert got == want, f"{case}: {row['expected_result']}: {detail}"
+    errors = {f.rule for f in report.findings if f.severity.value == "error"}
+    if want:
+        kind = FAILURE[case]
+        assert errors & (INVALID_RULES if kind == "invalid" else {kind}), (case, detail)
+        if kind != "invalid":
+            assert not errors & INVALID_RULES, (case, detail)
+    if "skipped (missing schema ignored)" in row["expected_result"]:
+        assert [f.rule for f in report.findings] == ["missing-schema"]
+        assert report.findings[0].severity.value == "warning"
     # The resource counts kubeconform prints in its summary (`N resources found`).
     if row["check"] == "eq" and "resource" in row["expected_output"] and "found" in \
             row["expected_output"]:
@@ -150,6 +184,9 @@ def test_every_row_is_run_or_explained() -> None:
     ids = {r["case_id"] for r in rows()}
     for case in ids:
         assert case in EXCEPTIONS or not case.startswith("obs:") or case in OBSERVED_EXIT, case
+    failing = {r["case_id"] for r in rows()
+               if (r["expected_exit"] or str(OBSERVED_EXIT.get(r["case_id"], 0))) == "1"}
+    assert failing - set(EXCEPTIONS) == set(FAILURE), failing ^ set(FAILURE)
     assert set(EXCEPTIONS) <= ids
 
 

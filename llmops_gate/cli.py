@@ -19,12 +19,15 @@ import click
 
 from llmops_gate import __version__
 from llmops_gate.errors import GateError
+from llmops_gate.schema_options import schema_options
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
 LAZY_COMMANDS: dict[str, str] = {
     "rules": "llmops_gate.validators.policy.command:rules",
+    "schema": "llmops_gate.validators.schema.commands:schema_command",
+    "schemas": "llmops_gate.validators.schema.commands:schemas_group",
 }
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
@@ -136,10 +139,12 @@ class Progress:
 @click.option("--allow-remote", is_flag=True,
               help="Let Kustomize fetch remote bases and resources (refused by default: the "
                    "repository under validation is untrusted).")
+@schema_options(skip="--skip-kind", reject="--reject-kind")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
              timeout: float | None, config_path: Path | None, quiet: bool,
-             report_files: list[tuple[str, Path]], allow_remote: bool = False) -> None:
+             report_files: list[tuple[str, Path]], allow_remote: bool = False,
+             **schema: Any) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
@@ -148,7 +153,8 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
-                      config_path=config_path, progress=progress, allow_remote=allow_remote)
+                      config_path=config_path, progress=progress, allow_remote=allow_remote,
+                      settings=schema)
     try:
         report = validate_repo(repo, options)
     finally:

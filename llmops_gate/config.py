@@ -16,6 +16,7 @@ import yaml
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.schema_options import CONFIG_SECTION as SCHEMA_SECTION
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 
@@ -104,7 +105,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "limits": LIMITS_SCHEMA,
-        "schema": {"type": "object", "description": "Schema validation settings."},
+        "schema": SCHEMA_SECTION,
         "policy": POLICY_SCHEMA,
         "promotion": {"type": "object", "description": "Promotion settings."},
     },

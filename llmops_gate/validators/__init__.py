@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "build": "llmops_gate.validators.build:check",
     "lint": "llmops_gate.validators.lint:check",
     "parse": "llmops_gate.validators.parse:check",
+    "schema": "llmops_gate.validators.schema:check",
     "policy": "llmops_gate.validators.policy:check",
     "tekton": "llmops_gate.validators.tekton:check",
 }

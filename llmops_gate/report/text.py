@@ -42,9 +42,9 @@ def finding_line(f: Finding, colour: bool = False) -> str:
 def _group(findings: Iterable[Finding], colour: bool) -> list[str]:
     out = []
     for f in findings:
-        out.append("  " + finding_line(f, colour))
+        out.append(finding_line(f, colour))
         if f.hint and not f.waived:
-            out.append("      hint: " + f.hint)
+            out.append("    hint: " + f.hint)
     return out
 
 

@@ -17,7 +17,7 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "schemas"
 # `::error file=...,line=...::message`: properties are name=value pairs without raw ',' or ':'.
 _PROP = r"[a-zA-Z]+=[^,:\r\n]*"
 GITHUB_LINE = re.compile(rf"^::(error|warning|notice)( {_PROP}(,{_PROP})*)?::[^\r\n]*$")
-TEXT_LINE = re.compile(r"^  (?P<file>[^:\s]+)(:(?P<line>\d+)(:(?P<col>\d+))?)?: "
+TEXT_LINE = re.compile(r"^(?P<file>[^:\s]+)(:(?P<line>\d+)(:(?P<col>\d+))?)?: "
                        r"(?P<severity>error|warning|info) (?P<rule>[a-z0-9-]+)"
                        r"( \[[^\]]+\])?( container \S+)?: .+$")
 

@@ -176,4 +176,4 @@ def test_text_never_drops_a_finding_whose_unit_is_not_listed() -> None:
     f = Finding(validator="policy", rule="r", severity=Severity.ERROR, message="lost?",
                 overlay="gone/overlay", file="gone/overlay/kustomization.yaml", line=2)
     out = text.render(_report(f))
-    assert "  gone/overlay/kustomization.yaml:2: error r: lost?" in out.splitlines()
+    assert "gone/overlay/kustomization.yaml:2: error r: lost?" in out.splitlines()

@@ -23,7 +23,13 @@ from llmops_gate.errors import GateError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "lint": "llmops_gate.lint_files:lint",
+    "init": "llmops_gate.scaffold:init",
+    "envs": "llmops_gate.envs:envs",
+    "argocd-apps": "llmops_gate.envs:argocd_apps",
+    "config-reference": "llmops_gate.config_reference:config_reference",
+}
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 

@@ -113,7 +113,7 @@ def retarget(app: Mapping[str, Any], repo_url: str | None,
     Helm-chart sources (`chart:` instead of `path:`) of a multi-source Application are left as
     they are: they do not come from the GitOps repo.
     """
-    out = json.loads(json.dumps(app))
+    out: dict[str, Any] = json.loads(json.dumps(app))
     spec = out.get("spec") if isinstance(out.get("spec"), dict) else None
     if spec is None:
         return out

@@ -21,7 +21,7 @@ from llmops_gate.discover import RepoScan, _excluded
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
 from llmops_gate.sourcemap import SourceMap
-from llmops_gate.validators.lint import load_lint_config, lint_file
+from llmops_gate.validators.lint import lint_file, load_lint_config
 
 
 def repo_relative(repo: Path, name: str) -> str:

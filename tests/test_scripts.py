@@ -182,3 +182,20 @@ def test_shellcheck_passes_on_every_script() -> None:
     proc = subprocess.run([shellcheck, "-x", *map(str, scripts)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_retarget_changes_git_sources_only() -> None:
+    from llmops_gate.envs import retarget
+
+    app = {"kind": "Application", "spec": {"sources": [
+        {"repoURL": "https://old.example.com/gitops.git", "path": "overlays/dev",
+         "targetRevision": "main"},
+        {"repoURL": "https://charts.example.com", "chart": "vllm", "targetRevision": "1.2.3"},
+    ]}}
+    out = retarget(app, "https://new.example.com/gitops.git", "v2")
+    assert out["spec"]["sources"] == [
+        {"repoURL": "https://new.example.com/gitops.git", "path": "overlays/dev",
+         "targetRevision": "v2"},
+        {"repoURL": "https://charts.example.com", "chart": "vllm", "targetRevision": "1.2.3"},
+    ]
+    assert app["spec"]["sources"][0]["targetRevision"] == "main"  # type: ignore[index]

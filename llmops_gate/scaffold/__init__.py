@@ -264,16 +264,18 @@ def build_scaffold(model: str, storage_uri: str, runtime_image: str, repo_url: s
                     repo_url=repo_url, revision=revision, project=project, envs=tuple(envs))
 
 
+def _file_in_the_way(folder: Path, rel: str) -> Path | None:
+    """A file standing where one of `rel`'s folders must be, if any."""
+    for parent in PurePosixPath(rel).parents:
+        if str(parent) != "." and (folder / parent).is_file():
+            return folder / parent
+    return None
+
+
 def conflicts(folder: Path, paths: Sequence[str]) -> list[str]:
     """The paths that already exist (or whose folder is taken by a file) under `folder`."""
-    out = []
-    for rel in paths:
-        target = folder / rel
-        blocked = any((folder / p).is_file() for p in
-                      [str(q) for q in PurePosixPath(rel).parents if str(q) != "."])
-        if target.exists() or target.is_symlink() or blocked:
-            out.append(rel)
-    return out
+    return [rel for rel in paths if (folder / rel).exists() or (folder / rel).is_symlink()
+            or _file_in_the_way(folder, rel) is not None]
 
 
 def write_scaffold(folder: Path, content: Mapping[str, str], force: bool) -> list[str]:
@@ -286,12 +288,12 @@ def write_scaffold(folder: Path, content: Mapping[str, str], force: bool) -> lis
         raise GateError(f"{folder}: would overwrite {shown}; nothing was written "
                         "(use --force to overwrite)")
     for rel in taken:
-        target = folder / rel
-        if target.is_dir() and not target.is_symlink():
-            raise GateError(f"{target}: is a folder; --force replaces files only")
-        for parent in PurePosixPath(rel).parents:
-            if str(parent) != "." and (folder / parent).is_file():
-                raise GateError(f"{folder / parent}: is a file where a folder is needed")
+        blocker = _file_in_the_way(folder, rel)
+        if blocker is not None:
+            raise GateError(f"{blocker}: is a file where a folder is needed; nothing was written")
+        if (folder / rel).is_dir() and not (folder / rel).is_symlink():
+            raise GateError(f"{folder / rel}: is a folder; --force replaces files only; "
+                            "nothing was written")
     written = []
     for rel, text in sorted(content.items()):
         target = folder / rel

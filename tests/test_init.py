@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -30,7 +31,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
             if p.is_file() and ".git" not in p.relative_to(folder).parts}
 
 
-def load(path: Path) -> dict[str, object]:
+def load(path: Path) -> Any:
     data = yaml.safe_load(path.read_text())
     assert isinstance(data, dict)
     return data
@@ -58,20 +59,20 @@ def test_init_writes_the_whole_repo_and_it_validates_clean(scaffold: Path) -> No
 def test_scaffold_sync_policy_environments_and_hooks(scaffold: Path) -> None:
     apps = {env: load(scaffold / f"argocd-apps/{env}-application.yaml")
             for env in ("dev", "staging", "production")}
-    sync = {env: app["spec"]["syncPolicy"] for env, app in apps.items()}  # type: ignore[index]
+    sync = {env: app["spec"]["syncPolicy"] for env, app in apps.items()}
     assert sync["dev"]["automated"] == {"prune": True, "selfHeal": True}
     assert "automated" not in sync["staging"] and "automated" not in sync["production"]
-    assert {app["spec"]["destination"]["namespace"] for app in apps.values()} == {  # type: ignore[index]
+    assert {app["spec"]["destination"]["namespace"] for app in apps.values()} == {
         "llmops-dev", "llmops-staging", "llmops-production"}
     config = load(scaffold / ".llmops-gate.yaml")
-    assert [e["name"] for e in config["environments"]] == ["dev", "staging", "production"]  # type: ignore[attr-defined,index]
-    hooks = load(scaffold / ".pre-commit-config.yaml")["repos"][0]["hooks"]  # type: ignore[index]
+    assert [e["name"] for e in config["environments"]] == ["dev", "staging", "production"]
+    hooks = load(scaffold / ".pre-commit-config.yaml")["repos"][0]["hooks"]
     assert [h["id"] for h in hooks] == ["llmops-gate-lint", "llmops-gate-validate"]
     prod = load(scaffold / "deploy_model/overlays/production/size.yaml")
-    assert prod["spec"]["predictor"]["minReplicas"] == 2  # type: ignore[index]
+    assert prod["spec"]["predictor"]["minReplicas"] == 2
     run = load(scaffold / ".tekton/pull-request.yaml")
     assert run["kind"] == "PipelineRun"
-    assert run["metadata"]["annotations"]["pipelinesascode.tekton.dev/on-event"] == (  # type: ignore[index]
+    assert run["metadata"]["annotations"]["pipelinesascode.tekton.dev/on-event"] == (
         "[pull_request]")
 
 
@@ -120,14 +121,14 @@ def test_values_that_look_like_yaml_cannot_change_the_structure(tmp_path: Path) 
                      "--repo-url", repo_url, "--revision", "release/1.0")
     assert result.code == 0, result.stderr
     isvc = load(tmp_path / "deploy_model/base/inferenceservice.yaml")
-    assert isvc["spec"]["predictor"]["model"]["storageUri"] == uri  # type: ignore[index]
+    assert isvc["spec"]["predictor"]["model"]["storageUri"] == uri
     runtime = load(tmp_path / "deploy_model/base/servingruntime.yaml")
-    assert runtime["spec"]["containers"][0]["image"] == image  # type: ignore[index]
+    assert runtime["spec"]["containers"][0]["image"] == image
     app = load(tmp_path / "argocd-apps/staging-application.yaml")
-    assert app["spec"]["source"]["repoURL"] == repo_url  # type: ignore[index]
-    assert app["spec"]["source"]["targetRevision"] == "release/1.0"  # type: ignore[index]
+    assert app["spec"]["source"]["repoURL"] == repo_url
+    assert app["spec"]["source"]["targetRevision"] == "release/1.0"
     secret = load(tmp_path / "deploy_model/base/model-connection.yaml")
-    assert set(secret["stringData"]) >= {"AWS_ACCESS_KEY_ID", "AWS_S3_BUCKET"}  # type: ignore[arg-type]
+    assert set(secret["stringData"]) >= {"AWS_ACCESS_KEY_ID", "AWS_S3_BUCKET"}
 
 
 def test_own_environments_and_namespaces(tmp_path: Path) -> None:

@@ -198,4 +198,4 @@ def test_retarget_changes_git_sources_only() -> None:
          "targetRevision": "v2"},
         {"repoURL": "https://charts.example.com", "chart": "vllm", "targetRevision": "1.2.3"},
     ]
-    assert app["spec"]["sources"][0]["targetRevision"] == "main"  # type: ignore[index]
+    assert app["spec"]["sources"][0]["targetRevision"] == "main"

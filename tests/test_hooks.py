@@ -113,6 +113,7 @@ def test_hooks_file_declares_the_four_hooks() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_validate_hook_passes_on_the_example_and_fails_on_a_broken_overlay(
         pre_commit: PreCommit, gitops: Path) -> None:
     ok = pre_commit.try_repo(gitops, "llmops-gate-validate", "--all-files")
@@ -127,6 +128,7 @@ def test_validate_hook_passes_on_the_example_and_fails_on_a_broken_overlay(
     assert "kustomize-build" in bad.stdout and "size.yaml" in bad.stdout
 
 
+@pytest.mark.slow
 def test_lint_hook_gets_only_the_changed_files(pre_commit: PreCommit, gitops: Path) -> None:
     # A committed file with an error: not staged, so the hook must not look at it.
     (gitops / "argocd-apps/old.yaml").write_text("a: 1\na: 2\n")

@@ -1,9 +1,9 @@
 """The pre-commit hooks, run by real pre-commit from a Git checkout of this project.
 
 pre-commit installs the project (and its dependencies, from PyPI) into an environment of its
-own. `try-repo` does that in a fresh temporary store on every call, so it is used for the two
-runs the issue names; the lint hook runs the way users run it (a `.pre-commit-config.yaml`
-naming the checkout, `pre-commit run`), with one PRE_COMMIT_HOME shared by the module.
+own. `try-repo` does that in a fresh temporary store on every call, so it is used once; the
+other runs go the way users run the hooks (a `.pre-commit-config.yaml` naming the checkout,
+`pre-commit run`), in one test so that environment is installed once.
 """
 
 from __future__ import annotations
@@ -114,27 +114,30 @@ def test_hooks_file_declares_the_four_hooks() -> None:
 
 
 @pytest.mark.slow
-def test_validate_hook_passes_on_the_example_and_fails_on_a_broken_overlay(
-        pre_commit: PreCommit, gitops: Path) -> None:
+def test_try_repo_validate_passes_on_the_example(pre_commit: PreCommit, gitops: Path) -> None:
     ok = pre_commit.try_repo(gitops, "llmops-gate-validate", "--all-files")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "llmops-gate validate" in ok.stdout and "Passed" in ok.stdout
 
-    (gitops / "deploy_model/overlays/staging/size.yaml").unlink()
-    bad = pre_commit.try_repo(gitops, "llmops-gate-validate", "--all-files")
+
+@pytest.mark.slow
+def test_configured_hooks_catch_a_broken_overlay_and_lint_only_changed_files(
+        pre_commit: PreCommit, gitops: Path) -> None:
+    # One test, so pre-commit installs the hook environment once whatever xdist does.
+    # A committed file with an error: never staged again, so the lint hook must not see it.
+    (gitops / "argocd-apps/old.yaml").write_text("a: 1\na: 2\n")
+    pre_commit.configure(gitops, "llmops-gate-lint", "llmops-gate-validate")
+    git(gitops, "add", "-A")
+    git(gitops, "commit", "-q", "-m", "an old mistake")
+
+    staging = gitops / "deploy_model/overlays/staging/size.yaml"
+    staging.unlink()
+    bad = pre_commit.run(gitops, "llmops-gate-validate", "--all-files")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
     assert "deploy_model/overlays/staging" in bad.stdout
     assert "kustomize-build" in bad.stdout and "size.yaml" in bad.stdout
-
-
-@pytest.mark.slow
-def test_lint_hook_gets_only_the_changed_files(pre_commit: PreCommit, gitops: Path) -> None:
-    # A committed file with an error: not staged, so the hook must not look at it.
-    (gitops / "argocd-apps/old.yaml").write_text("a: 1\na: 2\n")
-    pre_commit.configure(gitops, "llmops-gate-lint")
-    git(gitops, "add", "-A")
-    git(gitops, "commit", "-q", "-m", "an old mistake")
+    git(gitops, "checkout", "HEAD", "--", str(staging))
 
     dev = gitops / "deploy_model/overlays/dev/size.yaml"
     dev.write_text(dev.read_text().replace("minReplicas: 1", "minReplicas: 1\n    minReplicas: 2"))

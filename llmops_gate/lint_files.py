@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
+from yamllint.config import YamlLintConfig
 
 from llmops_gate.config import Config, load_config
 from llmops_gate.context import Context
@@ -21,7 +22,7 @@ from llmops_gate.discover import RepoScan, _excluded
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
 from llmops_gate.sourcemap import SourceMap
-from llmops_gate.validators.lint import lint_file, load_lint_config
+from llmops_gate.validators.lint import lint_text, load_lint_config
 
 
 def repo_relative(repo: Path, name: str) -> str:
@@ -31,6 +32,25 @@ def repo_relative(repo: Path, name: str) -> str:
         return path.relative_to(repo).as_posix()
     except ValueError:
         raise GateError(f"{name}: not inside the repo {repo}") from None
+
+
+def lint_file(repo: Path, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
+    """yamllint findings for one repo-relative file; an unreadable or non-UTF-8 file is one
+    finding, with the rule ids the `lint` validator uses for them."""
+    try:
+        raw = (repo / file).read_bytes()
+    except OSError as exc:
+        yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
+                      message=f"cannot read file: {exc.strerror or exc}", file=file)
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield Finding(validator="lint", rule="yaml-encoding", severity=Severity.ERROR,
+                      message="file is not UTF-8 text", file=file,
+                      line=raw[: exc.start].count(b"\n") + 1)
+        return
+    yield from lint_text(text, file, conf)
 
 
 def lint_files(repo: Path, files: Sequence[str], config: Config | None = None) -> Iterator[Finding]:

@@ -166,6 +166,10 @@ def test_lint_command_lints_only_the_named_files(example_repo: Path) -> None:
         'dupes.yaml:2:1: error yaml-key-duplicates: duplication of key "a" in mapping '
         "(key-duplicates)"]
     assert run_cli("lint", "deploy_model/base/kustomization.yaml", cwd=example_repo).code == 0
+    (example_repo / "latin1.yaml").write_bytes(b"a: 1\nb: caf\xe9\n")
+    result = run_cli("lint", "latin1.yaml", cwd=example_repo)
+    assert result.code == 1
+    assert result.stdout == "latin1.yaml:2: error yaml-encoding: file is not UTF-8 text\n"
 
 
 def test_lint_command_uses_the_repo_config_and_excludes(example_repo: Path) -> None:

@@ -102,33 +102,28 @@ def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
         )
 
 
-def lint_file(repo: Path, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
-    """yamllint findings for one repo-relative file, an unreadable or non-UTF-8 file included."""
-    path: Path = repo / file
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
-                      message=f"cannot read file: {exc.strerror or exc}", file=file)
-        return
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        yield Finding(validator="lint", rule="yaml-encoding", severity=Severity.ERROR,
-                      message="file is not UTF-8 text", file=file, line=line)
-        return
-    yield from lint_text(text, file, conf)
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     conf, _ = load_lint_config(ctx)
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):
             continue
+        path: Path = ctx.repo / file
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
+                          message=f"cannot read file: {exc.strerror or exc}", file=file)
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            yield Finding(validator="lint", rule="yaml-encoding", severity=Severity.ERROR,
+                          message="file is not UTF-8 text", file=file, line=line)
+            continue
         unit = manifests.get(file)
-        for finding in lint_file(ctx.repo, file, conf):
+        for finding in lint_text(text, file, conf):
             if unit is not None:
                 finding = replace(finding, overlay=unit.path, environment=unit.environment)
             yield finding

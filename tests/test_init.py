@@ -72,6 +72,8 @@ def test_scaffold_sync_policy_environments_and_hooks(scaffold: Path) -> None:
     assert prod["spec"]["predictor"]["minReplicas"] == 2
     run = load(scaffold / ".tekton/pull-request.yaml")
     assert run["kind"] == "PipelineRun"
+    assert run["spec"]["pipelineRef"] == {"name": "llmops-gate-pr-validation"}
+    assert [w["name"] for w in run["spec"]["workspaces"]] == ["source", "git-auth"]
     assert run["metadata"]["annotations"]["pipelinesascode.tekton.dev/on-event"] == (
         "[pull_request]")
 

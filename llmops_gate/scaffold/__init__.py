@@ -28,9 +28,8 @@ from llmops_gate.errors import GateError
 from llmops_gate.fsutil import atomic_write
 
 PROJECT_URL = "https://github.com/example-org/llmops-gate"
+# The Pipeline of llmops-gate's tekton/pipelines/pr-validation.yaml, which the PipelineRun runs.
 PIPELINE_NAME = "llmops-gate-pr-validation"
-PIPELINE_URL = ("https://raw.githubusercontent.com/example-org/llmops-gate/"
-                f"v{__version__}/tekton/pipelines/pr-validation.yaml")
 
 DEFAULT_MODEL = "qwen25-05b-instruct"
 DEFAULT_STORAGE_URI = "oci://quay.io/redhat-ai-services/modelcar-catalog:qwen2.5-0.5b-instruct"
@@ -214,7 +213,7 @@ def files(s: Scaffold) -> dict[str, str]:
     out[".tekton/pull-request.yaml"] = render(
         template("tekton/pull-request.yaml"),
         {"pipelinerun": f"{s.project}-pull-request", "target_branch": f"[{s.revision}]",
-         "pipeline_url": PIPELINE_URL, "pipeline_name": PIPELINE_NAME})
+         "pipeline_name": PIPELINE_NAME})
     out[".yamllint"] = yamllint_config()
     for path, text in out.items():
         try:

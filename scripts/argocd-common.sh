@@ -49,15 +49,14 @@ require_gitops_operator() {
             "still installing? (oc get csv -n openshift-gitops-operator)"
 }
 
-# Reads the repo's environments into the arrays ENV_NAMES, ENV_NAMESPACES and ENV_APPS.
+# Reads the repo's environments into the arrays ENV_NAMES and ENV_NAMESPACES.
 read_environments() {
-    local repo=$1 tsv name namespace app _overlay
+    local repo=$1 tsv name namespace _app _overlay
     tsv=$(gate envs "$repo" --format tsv) ||
         die 2 "cannot read the environments of $repo (see the message above)"
     ENV_NAMES=()
     ENV_NAMESPACES=()
-    ENV_APPS=()
-    while IFS=$'\t' read -r name namespace app _overlay; do
+    while IFS=$'\t' read -r name namespace _app _overlay; do
         [ -n "$name" ] || continue
         [ "$namespace" != "-" ] ||
             die 2 "environment '$name' has no namespace: set 'namespace:' for it in" \
@@ -66,7 +65,6 @@ read_environments() {
             die 2 "environment '$name': '$namespace' is not a valid namespace name"
         ENV_NAMES+=("$name")
         ENV_NAMESPACES+=("$namespace")
-        ENV_APPS+=("$app")
     done <<<"$tsv"
     [ "${#ENV_NAMES[@]}" -gt 0 ] || die 2 "$repo: no environment found"
 }

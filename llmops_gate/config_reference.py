@@ -121,9 +121,9 @@ def reference() -> str:
     from llmops_gate.config import CONFIG_SCHEMA
 
     lines = [
-        "`.llmops-gate.yaml` at the repo root (or `--config FILE`) is checked against this "
-        "schema before any work; an unknown key or a wrong type stops the run with one message "
-        "naming the key and the file (exit 2). `a[].b` is key `b` of each item of list `a`.",
+        "Every key of `.llmops-gate.yaml`, generated from the JSON Schema the file is checked "
+        "against (`llmops_gate/config.py::CONFIG_SCHEMA`). `a[].b` is key `b` of each item of "
+        "list `a`; `a.<name>` is any key of mapping `a`.",
         "",
         "| key | type | meaning |",
         "|---|---|---|",

@@ -172,6 +172,14 @@ def test_lint_command_lints_only_the_named_files(example_repo: Path) -> None:
     assert result.stdout == "latin1.yaml:2: error yaml-encoding: file is not UTF-8 text\n"
 
 
+def test_lint_command_warnings_fail_only_with_strict(example_repo: Path) -> None:
+    (example_repo / "spaces.yaml").write_text("a: 1   \n")
+    relaxed = run_cli("lint", "spaces.yaml", cwd=example_repo)
+    assert relaxed.code == 0
+    assert "spaces.yaml:1:5: warning yaml-trailing-spaces" in relaxed.stdout
+    assert run_cli("lint", "--strict", "spaces.yaml", cwd=example_repo).code == 1
+
+
 def test_lint_command_uses_the_repo_config_and_excludes(example_repo: Path) -> None:
     (example_repo / ".yamllint").write_text("extends: default\nrules:\n  key-duplicates: "
                                             "disable\n  document-start: disable\n")

@@ -199,3 +199,19 @@ def test_retarget_changes_git_sources_only() -> None:
         {"repoURL": "https://charts.example.com", "chart": "vllm", "targetRevision": "1.2.3"},
     ]
     assert app["spec"]["sources"][0]["targetRevision"] == "main"
+
+
+def test_envs_lists_environments_with_namespaces_from_config_or_overlay(tmp_path: Path) -> None:
+    text = run_cli("envs", EXAMPLE)
+    assert text.code == 0
+    assert text.stdout.splitlines()[3].split() == [
+        "production", "llmops-prod", "llmops-production", "deploy_model/overlays/production"]
+    repo = copy_tree(EXAMPLE, tmp_path / "gitops")
+    (repo / ".llmops-gate.yaml").unlink()  # environments from folder names, namespaces from
+    tsv = run_cli("envs", repo, "--format", "tsv")  # the overlays' kustomizations
+    assert tsv.code == 0
+    assert tsv.stdout.splitlines() == [
+        "dev\tllmops-dev\t-\tdeploy_model/overlays/dev",
+        "production\tllmops-prod\t-\tdeploy_model/overlays/production",
+        "staging\tllmops-staging\t-\tdeploy_model/overlays/staging",
+    ]

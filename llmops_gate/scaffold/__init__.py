@@ -107,6 +107,7 @@ def scalar(value: Any) -> str:
     """`value` as one YAML scalar on one line, quoted only where YAML needs it."""
     if isinstance(value, str) and ("\n" in value or "\r" in value):
         raise GateError(f"value {value!r} must be on one line")
+
     def dump(style: str | None) -> str:
         text = yaml.safe_dump({"k": value}, default_flow_style=False, width=2**31,
                               allow_unicode=True, default_style=style)

@@ -28,6 +28,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "rules": "llmops_gate.validators.policy.command:rules",
     "schema": "llmops_gate.validators.schema.commands:schema_command",
     "schemas": "llmops_gate.validators.schema.commands:schemas_group",
+    "lint": "llmops_gate.lint_files:lint",
+    "init": "llmops_gate.scaffold:init",
+    "envs": "llmops_gate.envs:envs",
+    "argocd-apps": "llmops_gate.envs:argocd_apps",
+    "config-reference": "llmops_gate.config_reference:config_reference",
 }
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")

@@ -23,7 +23,12 @@ from llmops_gate.errors import GateError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "promote": "llmops_gate.gitops.commands:promote",
+    "diff": "llmops_gate.gitops.commands:diff_command",
+    "history": "llmops_gate.gitops.commands:history",
+    "rollback": "llmops_gate.gitops.commands:rollback",
+}
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 

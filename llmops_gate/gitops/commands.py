@@ -253,12 +253,12 @@ def diff_command(source: str | None, target: str, repo: Path,
     for key, res in sorted(dst.resources.items()):
         have = extract(res.doc, rules)
         for label, value in values.get(key, {}).items():
-            if label in have or not label.startswith("container."):
-                if have.get(label) != value:
-                    pinned = " (pinned)" if rules.pinned(target, key.kind, key.name,
-                                                         label) else ""
-                    marks.append(f"* {key} {label}: {short(have.get(label))} -> "
-                                 f"{short(value)}{pinned}")
+            if (label in have or not label.startswith("container.")) and \
+                    have.get(label) != value:
+                pinned = " (pinned)" if rules.pinned(target, key.kind, key.name,
+                                                     label) else ""
+                marks.append(f"* {key} {label}: {short(have.get(label))} -> "
+                             f"{short(value)}{pinned}")
     click.echo(f"promoted fields that differ ({target} -> {src_name}), marked *:")
     click.echo("\n".join(marks) if marks else "  (none: promote would change nothing)")
     click.echo("")

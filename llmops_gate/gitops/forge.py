@@ -74,7 +74,7 @@ def _request(forge: Forge, url: str, payload: Mapping[str, Any],
         "Content-Type": "application/json", "User-Agent": f"llmops-gate/{__version__}",
         **headers})
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             body = resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")[:500]

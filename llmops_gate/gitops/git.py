@@ -7,6 +7,7 @@ caller asks for them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llmops_gate.errors import GateError
 
@@ -22,7 +24,7 @@ TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 GIT_TIMEOUT = 120
 
 
-def _git_module():  # type: ignore[no-untyped-def]
+def _git_module() -> Any:
     try:
         import git
     except ImportError as exc:  # pragma: no cover - GitPython is a dependency
@@ -47,10 +49,8 @@ class Repo:
         self._empty_hooks = tempfile.mkdtemp(prefix="llmops-gate-nohooks-")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.rmdir(self._empty_hooks)
-        except OSError:
-            pass
         self._repo.close()
 
     def run(self, *args: str, hooks: bool = True) -> str:

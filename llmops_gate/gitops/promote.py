@@ -181,10 +181,8 @@ def chain_targets(config: Config, source: str | None,
         if env is not None and env not in names:
             raise GateError(f"unknown environment '{env}' (known: {', '.join(names)})")
     src = source or names[0]
-    if targets:
-        chosen = [n for n in names if n in set(targets)]
-    else:
-        chosen = names[names.index(src) + 1:]
+    wanted = set(targets)
+    chosen = [n for n in names if n in wanted] if targets else names[names.index(src) + 1:]
     if src in chosen:
         raise GateError(f"cannot promote '{src}' into itself")
     if not chosen:
@@ -258,7 +256,7 @@ def _edits(tree: Tree, before: EnvRender, expected: Mapping[Key, Mapping[str, An
         try:
             new = edit_kustomization(old, list(images.values()),
                                      rules.patch_file if docs else None)
-        except Exception as exc:  # noqa: BLE001 - ruamel raises many types on odd YAML
+        except Exception as exc:  # ruamel raises many types on odd YAML
             raise GateError(f"{k.file}: cannot edit it: {exc}") from None
         if new != old:
             files[k.file] = new
@@ -411,13 +409,12 @@ def verify(tree: Tree, plan: Plan, rules: Rules) -> list[Finding]:
 
 
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:
+    out: list[str] = []
     if isinstance(a, dict) and isinstance(b, dict):
-        out = []
         for k in sorted(set(a) | set(b), key=str):
             out += _differences(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        out = []
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             out += _differences(x, y, f"{path}[{i}]")
         return out
@@ -518,7 +515,7 @@ def commit_message(plan: Plan, pid: str) -> str:
 
 
 def file_diff(plan: Plan) -> str:
-    out = []
+    out: list[str] = []
     for t in plan.targets:
         for rel, new in sorted(t.files.items()):
             old = plan.originals.get(rel)

@@ -371,7 +371,14 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
     if not found:
         raise GateError(f"no promotion into '{env}' in this branch's history")
     target = found[0]
-    parent = f"{target.sha}^"
+    r = Repo(repo)
+    try:
+        parent = r.run("rev-parse", "--verify", "-q", f"{target.sha}^").strip()
+    except GitFailed:
+        raise GateError(f"promotion {target.promotion_id} has no parent commit to return "
+                        "to") from None
+    finally:
+        r.close()
 
     def values_from(tree: Tree, rules: Rules) -> tuple[str, dict[Key, dict[str, Any]]]:
         if env not in tree.config.environment_names:
@@ -391,7 +398,7 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
         lines = [f"rollback: {env} to before {target.promotion_id}", ""]
         lines += [c.line() for c in plan.changes]
         lines += ["", f"Promoted-From: {env}", f"Promoted-To: {env}",
-                  f"Source-Commit: {target.sha}^", f"Promotion-Id: {pid}",
+                  f"Source-Commit: {parent}", f"Promotion-Id: {pid}",
                   f"Rollback-Of: {target.promotion_id}"]
         return "\n".join(lines) + "\n"
 

@@ -83,7 +83,7 @@ def test_second_promotion_in_same_clone_waits_its_turn(dev_changed: dict[str, ob
         assert f"pid {first.pid}" in second.stderr
     finally:
         gate.touch()
-        out, err = first.communicate(timeout=120)
+        _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert "Promotion-Id" in git(repo, "log", "-1", "--format=%B")
 

@@ -354,9 +354,10 @@ def history(env: str | None, fmt: str, repo: Path) -> None:
 @click.option("--author", metavar="'NAME <EMAIL>'", help="Commit author.")
 @click.option("--run-hooks", is_flag=True, help="Run the repository's Git hooks on commit.")
 @click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
+@click.option("--no-validate", is_flag=True, help="Skip the validators (verify still runs).")
 @_common
 def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: bool,
-             dry_run: bool, repo: Path, kustomize_path: str | None) -> None:
+             dry_run: bool, no_validate: bool, repo: Path, kustomize_path: str | None) -> None:
     """Restore an environment's promoted values to what they were before a promotion."""
     r = Repo(repo)
     try:
@@ -404,7 +405,7 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
 
     request = Request(repo=repo, targets=[env], dry_run=dry_run, author=author,
                       run_hooks=run_hooks, kustomize=kustomize_path, values_from=values_from,
-                      message=message)
+                      message=message, validate=not no_validate)
     try:
         outcome = run(request, _say)
     except Refused as exc:

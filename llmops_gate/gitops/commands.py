@@ -19,13 +19,14 @@ from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
 from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers
 from llmops_gate.gitops.promote import (
+    EnvRender,
     Outcome,
     Plan,
     Refused,
     Request,
     Tree,
     chain_targets,
-    render_text,
+    docs_text,
     run,
     source_values,
 )
@@ -269,21 +270,19 @@ def diff_command(source: str | None, target: str, repo: Path,
     sys.exit(EXIT_OK)
 
 
-def _normalised(render: Any) -> str:
+def _normalised(render: EnvRender) -> str:
     """A render with env names and namespaces taken out, so only real differences show."""
     import copy
 
-    docs = {}
-    for key, res in render.resources.items():
+    docs = []
+    for key, res in sorted(render.resources.items()):
         doc = copy.deepcopy(res.doc)
         meta = doc.get("metadata")
         if isinstance(meta, dict):
             meta["name"] = key.name
             meta.pop("namespace", None)
-        docs[key] = doc
-    fake = type("R", (), {})()
-    fake.resources = {k: type("X", (), {"doc": v})() for k, v in docs.items()}
-    return render_text(fake)
+        docs.append(doc)
+    return docs_text(docs)
 
 
 @dataclass(frozen=True)

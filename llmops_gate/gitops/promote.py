@@ -160,8 +160,11 @@ class Tree:
 
 def render_text(render: EnvRender) -> str:
     """An environment's render as YAML, objects keyed and sorted, for rendered diffs."""
-    docs = [render.resources[k].doc for k in sorted(render.resources)]
-    return "".join("---\n" + yaml.safe_dump(d, sort_keys=True, width=4096) for d in docs)
+    return docs_text([render.resources[k].doc for k in sorted(render.resources)])
+
+
+def docs_text(docs: Iterable[Mapping[str, Any]]) -> str:
+    return "".join("---\n" + yaml.safe_dump(dict(d), sort_keys=True, width=4096) for d in docs)
 
 
 # --- plan --------------------------------------------------------------------------------------

@@ -481,6 +481,18 @@ def recover(repo: Repo, say: Say) -> None:
         say(f"an interrupted promotion ({pid}) had already committed; nothing to restore")
         return
     files = {str(k): v for k, v in (data.get("files") or {}).items()}
+    planned = {str(k): v for k, v in (data.get("new_files") or {}).items()}
+    where = journal.journal_path(repo.git_dir)
+    if data.get("head") and data.get("head") != repo.head_sha():
+        raise GateError(f"an interrupted promotion ({pid}) started at {str(data['head'])[:7]}, "
+                        "but HEAD has moved since; check its files with `git status`, restore "
+                        f"what you need, then delete {where}")
+    for rel, original in sorted(files.items()):
+        path = repo.root / rel
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current not in (original, planned.get(rel, original)):
+            raise GateError(f"an interrupted promotion ({pid}) left {rel}, and it has been "
+                            f"edited since; keep or discard your edit, then delete {where}")
     restored = journal.restore_files(repo.root, files)
     repo.reset_paths(sorted(files))
     journal.clear_journal(repo.git_dir)
@@ -595,7 +607,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         files = {rel: text for t in plan.targets for rel, text in t.files.items()}
         journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
                                              "branch": branch, "base_branch": base_branch,
-                                             "files": plan.originals})
+                                             "files": plan.originals, "new_files": files})
         journal.checkpoint("journal")
         try:
             for i, (rel, text) in enumerate(sorted(files.items())):

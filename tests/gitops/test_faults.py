@@ -102,3 +102,20 @@ def test_stale_lock_of_dead_process_is_taken_over(dev_changed: dict[str, object]
     assert result.code == 0, result.stderr
     assert not lock.exists()
     assert (repo / OVERLAYS / "staging" / "promoted.yaml").exists()
+
+
+def test_rerun_refuses_to_restore_over_edits_made_after_the_crash(
+        dev_changed: dict[str, object], tmp_path: Path) -> None:
+    template = dev_changed["repo"]
+    assert isinstance(template, Path)
+    repo = clone_tree(template, tmp_path / "repo")
+    killed = run_cli("promote", "--repo", repo, "--no-validate",
+                     env=cli_env({"LLMOPS_GATE_STOP_AT": "written"}))
+    assert killed.code == -signal.SIGKILL
+    edited = repo / OVERLAYS / "staging" / "kustomization.yaml"
+    edited.write_text(edited.read_text() + "# my own edit\n")
+    rerun = run_cli("promote", "--repo", repo, "--no-validate")
+    assert rerun.code == 2
+    assert "edited since" in rerun.stderr
+    assert "# my own edit" in edited.read_text()
+    assert (repo / JOURNAL).exists()

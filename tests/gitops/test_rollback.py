@@ -67,7 +67,7 @@ def test_history_without_promotions(base_repo: Path) -> None:
 ARG = st.from_regex(r"--[a-z]{1,8}(=[a-z0-9.]{1,6})?", fullmatch=True)
 
 
-@settings(max_examples=3, deadline=None, phases=[Phase.generate],
+@settings(max_examples=2, deadline=None, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(args=st.lists(ARG, min_size=1, max_size=4, unique=True),
        tag=st.from_regex(r"v[0-9]{1,2}\.[0-9]{1,2}", fullmatch=True),

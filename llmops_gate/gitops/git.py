@@ -8,10 +8,8 @@ caller asks for them.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
-import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -53,18 +51,21 @@ class Repo:
             os.rmdir(self._empty_hooks)
         self._repo.close()
 
-    def run(self, *args: str, hooks: bool = True) -> str:
-        """`git ARGS` in the work tree; GateError with git's message on failure."""
+    def run(self, *args: str, hooks: bool = False,
+            env: dict[str, str] | None = None) -> str:
+        """`git ARGS` in the work tree; GitFailed with git's message on failure. The
+        repository's hooks run only with `hooks=True`."""
         git = _git_module()
         prefix: list[str] = [] if hooks else ["-c", f"core.hooksPath={self._empty_hooks}"]
+        extra: dict[str, Any] = {"env": env} if env else {}
         try:
             out: str = self._repo.git.execute(["git", *prefix, *args],
                                               kill_after_timeout=GIT_TIMEOUT,
-                                              stdout_as_string=True)
+                                              stdout_as_string=True, **extra)
         except git.GitCommandError as exc:
             msg = (exc.stderr or exc.stdout or str(exc)).strip()
             msg = msg.removeprefix("stderr:").strip().strip("'").strip()
-            raise GitFailed(f"git {args[0]} failed: {msg}") from None
+            raise GitFailed(f"git {args[0]} failed: {mask_url_secrets(msg)}") from None
         return out
 
     # --- state -----------------------------------------------------------------------------
@@ -108,12 +109,13 @@ class Repo:
         return sorted(files)
 
     def export(self, commit: str, dest: Path) -> None:
-        """Write the tree of `commit` into `dest` (no .git)."""
-        buf = io.BytesIO()
-        self._repo.archive(buf, treeish=commit, format="tar")
-        buf.seek(0)
-        with tarfile.open(fileobj=buf) as tar:
-            tar.extractall(dest, filter="data")
+        """Write the tree of `commit` into `dest` (no .git), through a private index so the
+        user's index is untouched and `export-ignore` attributes do not drop files."""
+        with tempfile.TemporaryDirectory(prefix="llmops-gate-index-") as tmp:
+            index = str(Path(tmp) / "index")
+            self.run("read-tree", f"--index-output={index}", commit)
+            env = {**os.environ, "GIT_INDEX_FILE": index}
+            self.run("checkout-index", "-a", "-f", f"--prefix={dest}/", env=env)
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         try:
@@ -164,6 +166,14 @@ class Repo:
                 continue
             sha, author, when, body = record.split("\x1f", 3)
             yield sha, author, int(when), body
+
+
+URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+
+
+def mask_url_secrets(text: str) -> str:
+    """`https://user:token@host/...` -> `https://***@host/...`."""
+    return URL_USERINFO.sub(r"\1***@", text)
 
 
 class GitFailed(GateError):

@@ -196,3 +196,39 @@ def test_require_previous_refuses_skipping_staging(dev_changed: Path, tmp_path: 
     result = run_cli("promote", "--repo", repo, "--from", "staging", "--to", "production")
     assert result.code == 0, result.stderr
     assert NEW_ARG in runtime_container(render(repo, f"{OVERLAYS}/production"))["args"]
+
+
+def test_env_promotes_except_kept_names_and_workload_images(tmp_path: Path) -> None:
+    repo = example_git(tmp_path / "repo")
+    base = repo / "deploy_model" / "base"
+    (base / "proxy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: proxy\nspec:\n"
+        "  replicas: 1\n  selector:\n    matchLabels: {app: proxy}\n  template:\n"
+        "    metadata:\n      labels: {app: proxy}\n    spec:\n      containers:\n"
+        "        - name: proxy\n          image: quay.io/acme/proxy:1.0\n")
+    k = base / "kustomization.yaml"
+    k.write_text(k.read_text().replace("  - model-connection.yaml\n",
+                                       "  - model-connection.yaml\n  - proxy.yaml\n"))
+    env_op = ("  - target:\n      kind: ServingRuntime\n    patch: |-\n      - op: add\n"
+              "        path: /spec/containers/0/env/-\n        value: {{name: {n}, value: {v}}}\n")
+    staging = repo / OVERLAYS / "staging" / "kustomization.yaml"
+    staging.write_text(staging.read_text() + env_op.format(n="LOG_LEVEL", v="debug"))
+    cfg = repo / ".llmops-gate.yaml"
+    cfg.write_text(cfg.read_text() + "promotion:\n  keep_env: [LOG_LEVEL]\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "proxy, staging log level")
+    dev = repo / OVERLAYS / "dev" / "kustomization.yaml"
+    dev.write_text(dev.read_text() + env_op.format(n="VLLM_USE_V1", v="'1'")
+                   + "images:\n  - name: quay.io/acme/proxy\n    newTag: '1.1'\n")
+    git(repo, "commit", "-q", "-am", "dev: proxy 1.1, VLLM_USE_V1")
+    result = run_cli("promote", "--repo", repo, "--to", "staging")
+    assert result.code == 0, result.stdout + result.stderr
+    rendered = render(repo, f"{OVERLAYS}/staging")
+    assert runtime_container(rendered)["env"] == [
+        {"name": "HF_HOME", "value": "/tmp/hf_home"}, {"name": "VLLM_USE_V1", "value": "1"},
+        {"name": "LOG_LEVEL", "value": "debug"}]
+    proxy = obj(rendered, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert proxy["image"] == "quay.io/acme/proxy:1.1"
+    assert obj(rendered, "Deployment")["metadata"]["name"] == "staging-proxy"
+    patch = (repo / OVERLAYS / "staging" / "promoted.yaml").read_text()
+    assert "kind: Deployment" not in patch  # workload images go through `images:` only

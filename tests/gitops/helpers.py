@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import EXAMPLE, copy_tree, git, init_git_repo
 
 OVERLAYS = "deploy_model/overlays"
-NEW_IMAGE_TAG = "3.2.1"
+NEW_IMAGE_DIGEST = "sha256:" + "4f1c" * 16
 NEW_STORAGE = "oci://quay.io/redhat-ai-services/modelcar-catalog:qwen2.5-1.5b-instruct"
 NEW_ARG = "--gpu-memory-utilization=0.75"
 
@@ -29,7 +29,7 @@ DEV_KUSTOMIZATION_TAIL = f"""\
 
 images:
   - name: registry.redhat.io/rhaii/vllm-cuda-rhel9
-    newTag: "{NEW_IMAGE_TAG}"
+    digest: "{NEW_IMAGE_DIGEST}"
 """
 
 DEV_MODEL_PATCH = f"""\

@@ -3,10 +3,16 @@ repository exactly as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from llmops_gate import validators
+from llmops_gate.context import Context
+from llmops_gate.gitops import promote
+from llmops_gate.gitops.promote import Refused
+from llmops_gate.model import Finding, Severity
 from tests.conftest import git, run_cli
 from tests.gitops.helpers import OVERLAYS, change_dev, clone_tree, example_git, head, snapshot
 
@@ -50,7 +56,7 @@ def test_untracked_file_in_target_overlay_is_refused(repo: Path) -> None:
 
 def test_dirty_file_outside_targets_is_fine(repo: Path) -> None:
     (repo / "README.md").write_text("local notes\n")
-    result = run_cli("promote", "--repo", repo)
+    result = run_cli("promote", "--repo", repo, "--no-validate")
     assert result.code == 0, result.stderr
     assert (repo / "README.md").read_text() == "local notes\n"
     assert "README.md" not in git(repo, "show", "--name-only", "--format=", "HEAD")
@@ -112,11 +118,32 @@ def test_hooks_do_not_run_unless_asked(repo: Path) -> None:
     marker = repo.parent / "hook-ran"
     hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
     hook.chmod(0o755)
-    result = run_cli("promote", "--repo", repo, "--to", "staging")
+    result = run_cli("promote", "--repo", repo, "--to", "staging", "--no-validate")
     assert result.code == 0, result.stderr
     assert not marker.exists()
-    result = run_cli("promote", "--repo", repo, "--to", "production", "--run-hooks")
+    result = run_cli("promote", "--repo", repo, "--to", "production", "--run-hooks",
+                     "--no-validate")
     assert result.code == 2
     assert marker.exists()
     assert "git commit failed" in result.stderr
     assert git(repo, "status", "--porcelain") == ""
+
+
+def refuse_staging(ctx: Context) -> Iterator[Finding]:
+    """A validator for the test below: an error on every staging overlay it sees."""
+    for result in ctx.results:
+        if result.unit.environment == "staging":
+            yield Finding(validator="test", rule="always-refuse", severity=Severity.ERROR,
+                          message="staging refused by the test validator",
+                          overlay=result.unit.path, environment="staging")
+
+
+def test_validator_errors_on_targets_block_the_commit(repo: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(validators.REGISTRY, "test", f"{__name__}:refuse_staging")
+    files, before = snapshot(repo), head(repo)
+    with pytest.raises(Refused) as refused:
+        promote.run(promote.Request(repo=repo), lambda _msg: None)
+    assert "validators found errors" in str(refused.value)
+    assert {f.rule for f in refused.value.findings} == {"always-refuse"}
+    assert snapshot(repo) == files and head(repo) == before

@@ -495,6 +495,8 @@ def recover(repo: Repo, say: Say) -> None:
                             f"edited since; keep or discard your edit, then delete {where}")
     restored = journal.restore_files(repo.root, files)
     repo.reset_paths(sorted(files))
+    _leave_branch(repo, str(data.get("branch") or ""), str(data.get("base_branch") or ""),
+                  str(data.get("head") or ""))
     journal.clear_journal(repo.git_dir)
     say(f"recovered from an interrupted promotion ({pid or 'unknown'}): restored "
         f"{len(restored)} file(s) to their state before it; running it again")
@@ -622,6 +624,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             journal.restore_files(repo.root, plan.originals)
             try:
                 repo.reset_paths(sorted(plan.originals))
+                _leave_branch(repo, branch, base_branch, head)
             finally:
                 journal.clear_journal(repo.git_dir)
             raise
@@ -629,6 +632,17 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         journal.clear_journal(repo.git_dir)
         return Outcome("promoted", plan=plan, commit=commit, promotion_id=pid,
                        text=message, branch=branch, base_branch=base_branch)
+
+
+def _leave_branch(repo: Repo, branch: str, base_branch: str, head: str) -> None:
+    """Undo `_switch_branch` for a promotion that did not commit: back to the branch it
+    started on, and the new branch (still at the start commit) removed."""
+    if not branch or not base_branch or branch == base_branch or repo.branch() != branch:
+        return
+    if repo.head_sha() != head:
+        return
+    repo.run("switch", "-q", base_branch)
+    repo.run("branch", "-q", "-D", branch)
 
 
 def _switch_branch(repo: Repo, branch: str, head: str) -> None:

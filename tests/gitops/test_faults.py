@@ -119,3 +119,19 @@ def test_rerun_refuses_to_restore_over_edits_made_after_the_crash(
     assert "edited since" in rerun.stderr
     assert "# my own edit" in edited.read_text()
     assert (repo / JOURNAL).exists()
+
+
+def test_kill_on_a_new_branch_goes_back_to_the_start_branch(dev_changed: dict[str, object],
+                                                            tmp_path: Path) -> None:
+    template = dev_changed["repo"]
+    assert isinstance(template, Path)
+    repo = clone_tree(template, tmp_path / "repo")
+    killed = run_cli("promote", "--repo", repo, "--no-validate", "--branch", "release",
+                     env=cli_env({"LLMOPS_GATE_STOP_AT": "write"}))
+    assert killed.code == -signal.SIGKILL
+    assert git(repo, "branch", "--show-current").strip() == "release"
+    rerun = run_cli("promote", "--repo", repo, "--no-validate")
+    assert rerun.code == 0, rerun.stderr
+    assert git(repo, "branch", "--show-current").strip() == "main"
+    assert "release" not in git(repo, "branch", "--list", "release")
+    assert git(repo, "rev-parse", "HEAD^{tree}") == dev_changed["tree"]

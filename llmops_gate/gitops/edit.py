@@ -84,6 +84,22 @@ def edit_kustomization(text: str, images: Sequence[ImageEntry],
     return out.getvalue()
 
 
+def remove_patch(text: str, patch_file: str) -> str:
+    """`text` without the `patches:` entry of `patch_file`."""
+    y = _yaml(text)
+    data = y.load(text)
+    patches = data.get("patches") if isinstance(data, CommentedMap) else None
+    if isinstance(patches, CommentedSeq):
+        for i in reversed(range(len(patches))):
+            if isinstance(patches[i], Mapping) and patches[i].get("path") == patch_file:
+                del patches[i]
+        if not patches:
+            del data["patches"]
+    out = io.StringIO()
+    y.dump(data, out)
+    return out.getvalue()
+
+
 def _set_image(entries: CommentedSeq, image: ImageEntry) -> None:
     for entry in entries:
         if isinstance(entry, CommentedMap) and entry.get("name") == image.name:

@@ -25,7 +25,12 @@ from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
 from llmops_gate.fsutil import atomic_write
 from llmops_gate.gitops import journal
-from llmops_gate.gitops.edit import ImageEntry, edit_kustomization, render_patch_file
+from llmops_gate.gitops.edit import (
+    ImageEntry,
+    edit_kustomization,
+    remove_patch,
+    render_patch_file,
+)
 from llmops_gate.gitops.git import Repo, parse_trailers
 from llmops_gate.gitops.values import (
     ISVC,
@@ -81,6 +86,7 @@ class TargetPlan:
     expected: dict[Key, dict[str, Any]]
     changes: list[Change]
     files: dict[str, str]  # repo-relative path -> new text
+    own: EnvRender | None = None  # the target rendered without the tool's patch file
 
 
 @dataclass
@@ -213,12 +219,40 @@ def plan_target(tree: Tree, env: str, src: Mapping[Key, Mapping[str, Any]],
                 changes.append(Change(env, key, label, have.get(label), value))
         if want:
             expected[key] = want
-    files = _edits(tree, before, expected, rules)
-    return TargetPlan(env=env, before=before, expected=expected, changes=changes, files=files)
+    own = _render_own(tree, env, rules, before) if expected else before
+    files = _edits(tree, before, own, expected, rules)
+    return TargetPlan(env=env, before=before, expected=expected, changes=changes, files=files,
+                      own=own)
 
 
-def _edits(tree: Tree, before: EnvRender, expected: Mapping[Key, Mapping[str, Any]],
-           rules: Rules) -> dict[str, str]:
+def _render_own(tree: Tree, env: str, rules: Rules, before: EnvRender) -> EnvRender:
+    """The target as it renders without the tool's patch file: where the fields a promotion
+    does not carry (a runtime container's ports, mounts, command) come from, so base edits to
+    them reach the target at its next promotion. `tree` is a private export: edited in place
+    and put back."""
+    saved: dict[Path, str] = {}
+    try:
+        for unit in tree.env_units(env):
+            k = tree.scan.kustomizations.get(unit.path)
+            if k is None or not any(isinstance(p, dict) and p.get("path") == rules.patch_file
+                                    for p in k.data.get("patches") or []):
+                continue
+            path = tree.root / k.file
+            saved[path] = path.read_text(encoding="utf-8")
+            atomic_write(path, remove_patch(saved[path], rules.patch_file))
+        if not saved:
+            return before
+        try:
+            return tree.render(env, "target environment")
+        except GateError:
+            return before
+    finally:
+        for path, text in saved.items():
+            atomic_write(path, text)
+
+
+def _edits(tree: Tree, before: EnvRender, own: EnvRender,
+           expected: Mapping[Key, Mapping[str, Any]], rules: Rules) -> dict[str, str]:
     """The new text of every file of the target's overlays that the promotion writes."""
     per_overlay: dict[str, tuple[dict[str, ImageEntry], list[dict[str, Any]]]] = {}
     for key, want in sorted(expected.items()):
@@ -248,7 +282,8 @@ def _edits(tree: Tree, before: EnvRender, expected: Mapping[Key, Mapping[str, An
                 raise GateError(f"{before.env}: two different images would both replace "
                                 f"'{name}' in {overlay}; pin one of them in .llmops-gate.yaml")
             images[name] = entry
-        doc = _patch_doc(res.doc, before.patch_names[key], want, rules)
+        own_res = own.resources.get(key, res)
+        doc = _patch_doc(res.doc, own_res.doc, before.patch_names[key], want, rules)
         if doc is not None:
             docs.append(doc)
     files: dict[str, str] = {}
@@ -279,8 +314,8 @@ def _container(doc: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     return None
 
 
-def _patch_doc(doc: Mapping[str, Any], name: str, want: Mapping[str, Any],
-               rules: Rules) -> dict[str, Any] | None:
+def _patch_doc(doc: Mapping[str, Any], own: Mapping[str, Any], name: str,
+               want: Mapping[str, Any], rules: Rules) -> dict[str, Any] | None:
     """The strategic-merge document carrying `want` (whole values) into one object."""
     out: dict[str, Any] = {"apiVersion": doc.get("apiVersion"), "kind": doc.get("kind"),
                            "metadata": {"name": name}}
@@ -293,20 +328,13 @@ def _patch_doc(doc: Mapping[str, Any], name: str, want: Mapping[str, Any],
     kind = str(doc.get("kind") or "")
     if kind in RUNTIME_KINDS and any(label.startswith("container.") for label in want):
         # Kustomize replaces whole lists of custom resources, so the container list is
-        # written whole: the target's own containers with the promoted fields set.
-        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-        assert isinstance(spec, dict)
-        out_spec: dict[str, Any] = {}
-        for list_key in ("containers", "initContainers"):
-            items = spec.get(list_key)
-            if not isinstance(items, list):
-                continue
-            new_items = []
-            for c in copy.deepcopy(items):
+        # written whole: the target's own containers (without this file) with the promotable
+        # fields it runs now, then the promoted ones set.
+        out_spec = kept_containers(doc, own)
+        for items in out_spec.values():
+            for c in items:
                 if isinstance(c, dict):
                     _promote_container(c, want, rules)
-                new_items.append(c)
-            out_spec[list_key] = new_items
         out["spec"] = out_spec
         used = True
     if kind == ISVC:
@@ -327,6 +355,33 @@ def _patch_doc(doc: Mapping[str, Any], name: str, want: Mapping[str, Any],
             out["spec"] = {"predictor": {"model": model}}
             used = True
     return out if used else None
+
+
+def kept_containers(doc: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A runtime's container lists as they stand before promoting: `own`'s containers (the
+    target without the tool's patch) with the promotable parts (image, args, env) that `doc`
+    (the target as it renders now) has."""
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    own_spec = own.get("spec") if isinstance(own.get("spec"), dict) else {}
+    assert isinstance(spec, dict) and isinstance(own_spec, dict)
+    out: dict[str, list[Any]] = {}
+    for list_key in ("containers", "initContainers"):
+        items = own_spec.get(list_key)
+        if not isinstance(items, list):
+            continue
+        now = {c.get("name"): c for c in spec.get(list_key) or [] if isinstance(c, dict)}
+        new_items = []
+        for c in copy.deepcopy(items):
+            current = now.get(c.get("name")) if isinstance(c, dict) else None
+            if isinstance(c, dict) and current is not None:
+                for part in ("image", "args", "env"):
+                    if part in current:
+                        c[part] = copy.deepcopy(current[part])
+                    else:
+                        c.pop(part, None)
+            new_items.append(c)
+        out[list_key] = new_items
+    return out
 
 
 def _promote_container(c: dict[str, Any], want: Mapping[str, Any], rules: Rules) -> None:
@@ -403,7 +458,12 @@ def verify(tree: Tree, plan: Plan, rules: Rules) -> list[Finding]:
             old = target.before.resources.get(key)
             if old is None:
                 continue
-            kept_old = strip(old.doc, want, rules)
+            old_doc = old.doc
+            own = target.own.resources.get(key) if target.own else None
+            if key.kind in RUNTIME_KINDS and own is not None:
+                old_doc = copy.deepcopy(old.doc)
+                old_doc.setdefault("spec", {}).update(kept_containers(old.doc, own.doc))
+            kept_old = strip(old_doc, want, rules)
             kept_new = strip(res.doc, want, rules)
             for path in _differences(kept_old, kept_new):
                 bad(f"{key} {path}: changed by the promotion but not promoted "

@@ -233,3 +233,21 @@ def test_env_promotes_except_kept_names_and_workload_images(tmp_path: Path) -> N
     assert obj(rendered, "Deployment")["metadata"]["name"] == "staging-proxy"
     patch = (repo / OVERLAYS / "staging" / "promoted.yaml").read_text()
     assert "kind: Deployment" not in patch  # workload images go through `images:` only
+
+
+def test_base_edits_to_runtime_container_reach_a_promoted_target(promoted: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    repo = clone_tree(promoted["repo"], tmp_path / "repo")
+    sr = repo / "deploy_model" / "base" / "servingruntime.yaml"
+    sr.write_text(sr.read_text().replace("containerPort: 8080", "containerPort: 8081"))
+    dev = repo / OVERLAYS / "dev" / "kustomization.yaml"
+    dev.write_text(dev.read_text().replace(NEW_ARG, "--gpu-memory-utilization=0.8"))
+    git(repo, "commit", "-q", "-am", "base: port 8081; dev: 0.8")
+    staging_before = render(repo, f"{OVERLAYS}/staging")
+    assert runtime_container(staging_before)["ports"][0]["containerPort"] == 8080  # masked
+    result = run_cli("promote", "--repo", repo, "--to", "staging", "--no-validate")
+    assert result.code == 0, result.stdout + result.stderr
+    staging = runtime_container(render(repo, f"{OVERLAYS}/staging"))
+    assert staging["ports"][0]["containerPort"] == 8081
+    assert "--gpu-memory-utilization=0.8" in staging["args"]
+    assert staging["image"] == f"{IMAGE_REPO}@{NEW_IMAGE_DIGEST}"

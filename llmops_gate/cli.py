@@ -33,6 +33,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "envs": "llmops_gate.envs:envs",
     "argocd-apps": "llmops_gate.envs:argocd_apps",
     "config-reference": "llmops_gate.config_reference:config_reference",
+    "promote": "llmops_gate.gitops.commands:promote",
+    "diff": "llmops_gate.gitops.commands:diff_command",
+    "history": "llmops_gate.gitops.commands:history",
+    "rollback": "llmops_gate.gitops.commands:rollback",
 }
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")

@@ -65,6 +65,50 @@ LIMITS_SCHEMA: dict[str, Any] = {
     },
 }
 
+PROMOTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "What `llmops-gate promote` carries from one environment to the next.",
+    "properties": {
+        "images": {"type": "boolean",
+                   "description": "Promote container images of ServingRuntimes and workloads "
+                                  "(default true)."},
+        "model": {"type": "boolean",
+                  "description": "Promote the InferenceService model: storageUri, modelFormat, "
+                                 "image (default true)."},
+        "args": {"type": "boolean",
+                 "description": "Promote ServingRuntime container args (default true)."},
+        "env": {"type": "boolean",
+                "description": "Promote ServingRuntime container env (default true)."},
+        "keep_env": {**_STRINGS, "description": "Container env variable names each "
+                                                "environment keeps for itself."},
+        "annotations": {**_STRINGS, "description": "Annotation keys promoted as well."},
+        "pins": {"type": "object", "additionalProperties": _STRINGS,
+                 "description": "Per environment name: fields never promoted into it, as "
+                                "glob patterns over `Kind/name field` or `field` "
+                                "(`container.*.args`, `InferenceService/* model.storageUri`)."},
+        "patch_file": {"type": "string", "pattern": "^[^/]+\\.ya?ml$",
+                       "description": "Name of the tool-owned patch file in each target "
+                                      "overlay (default promoted.yaml)."},
+        "require_previous": {"type": "boolean",
+                             "description": "An environment only receives values the "
+                                            "environment before it already runs."},
+        "retries": {"type": "integer", "minimum": 0, "maximum": 20,
+                    "description": "Re-plans after a rejected push (default 3)."},
+        "forge": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Where `--open-pr` opens the pull/merge request.",
+            "properties": {
+                "provider": {"enum": ["github", "gitlab"]},
+                "api_url": {"type": "string", "description": "REST API base URL."},
+                "repository": {"type": "string",
+                               "description": "owner/name (GitHub) or project path (GitLab)."},
+            },
+        },
+    },
+}
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://llmops-gate.io/schemas/config.json",
@@ -107,7 +151,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "limits": LIMITS_SCHEMA,
         "schema": SCHEMA_SECTION,
         "policy": POLICY_SCHEMA,
-        "promotion": {"type": "object", "description": "Promotion settings."},
+        "promotion": PROMOTION_SCHEMA,
     },
 }
 

@@ -1,0 +1,205 @@
+"""The few Git operations a promotion needs, on GitPython.
+
+Commits and pushes run with `core.hooksPath` pointed at an empty folder, so no hook from the
+repository runs (pre-commit, commit-msg, prepare-commit-msg, post-commit, pre-push) unless the
+caller asks for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmops_gate.errors import GateError
+
+TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
+GIT_TIMEOUT = 120
+
+
+def _git_module() -> Any:
+    try:
+        import git
+    except ImportError as exc:  # pragma: no cover - GitPython is a dependency
+        raise GateError("GitPython is not installed") from exc
+    return git
+
+
+class Repo:
+    """A Git work tree opened for a promotion."""
+
+    def __init__(self, path: Path) -> None:
+        git = _git_module()
+        try:
+            self._repo = git.Repo(path, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GateError(f"{path}: not a Git repository (promotion commits; run it in "
+                            "the root of a Git work tree)") from None
+        if self._repo.bare:
+            raise GateError(f"{path}: a bare repository has no work tree to promote in")
+        self.root = Path(self._repo.working_tree_dir or path).resolve()
+        self.git_dir = Path(self._repo.git_dir).resolve()
+        self._empty_hooks = tempfile.mkdtemp(prefix="llmops-gate-nohooks-")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.rmdir(self._empty_hooks)
+        self._repo.close()
+
+    def run(self, *args: str, hooks: bool = False,
+            env: dict[str, str] | None = None) -> str:
+        """`git ARGS` in the work tree; GitFailed with git's message on failure. The
+        repository's hooks run only with `hooks=True`."""
+        git = _git_module()
+        prefix: list[str] = [] if hooks else ["-c", f"core.hooksPath={self._empty_hooks}"]
+        extra: dict[str, Any] = {"env": env} if env else {}
+        try:
+            out: str = self._repo.git.execute(["git", *prefix, *args],
+                                              kill_after_timeout=GIT_TIMEOUT,
+                                              stdout_as_string=True, **extra)
+        except git.GitCommandError as exc:
+            msg = (exc.stderr or exc.stdout or str(exc)).strip()
+            msg = msg.removeprefix("stderr:").strip().strip("'").strip()
+            raise GitFailed(f"git {args[0]} failed: {mask_url_secrets(msg)}") from None
+        return out
+
+    # --- state -----------------------------------------------------------------------------
+
+    def head_sha(self) -> str:
+        return self.run("rev-parse", "HEAD").strip()
+
+    def branch(self) -> str | None:
+        """The current branch name, or None when HEAD is detached."""
+        try:
+            name = self.run("symbolic-ref", "-q", "--short", "HEAD").strip()
+        except GitFailed:
+            return None
+        return name or None
+
+    def operation_in_progress(self) -> str | None:
+        checks = {"MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply":
+                  "a rebase or am", "CHERRY_PICK_HEAD": "a cherry-pick",
+                  "REVERT_HEAD": "a revert", "BISECT_LOG": "a bisect"}
+        for name, what in checks.items():
+            if (self.git_dir / name).exists():
+                return what
+        return None
+
+    def dirty(self, paths: Sequence[str]) -> list[str]:
+        """Files under `paths` with staged, unstaged or untracked changes."""
+        if not paths:
+            return []
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--",
+                       *paths)
+        files = []
+        entries = out.split("\0")
+        i = 0
+        while i < len(entries):
+            entry = entries[i]
+            if len(entry) > 3:
+                files.append(entry[3:])
+                if entry[0] in "RC":
+                    i += 1
+            i += 1
+        return sorted(files)
+
+    def export(self, commit: str, dest: Path) -> None:
+        """Write the tree of `commit` into `dest` (no .git), through a private index so the
+        user's index is untouched and `export-ignore` attributes do not drop files."""
+        with tempfile.TemporaryDirectory(prefix="llmops-gate-index-") as tmp:
+            index = str(Path(tmp) / "index")
+            self.run("read-tree", f"--index-output={index}", commit)
+            env = {**os.environ, "GIT_INDEX_FILE": index}
+            self.run("checkout-index", "-a", "-f", f"--prefix={dest}/", env=env)
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        try:
+            self.run("merge-base", "--is-ancestor", older, newer)
+        except GitFailed:
+            return False
+        return True
+
+    def config_value(self, key: str) -> str | None:
+        try:
+            return self.run("config", "--get", key).strip() or None
+        except GitFailed:
+            return None
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def commit_paths(self, paths: Sequence[str], message: str, author: str | None,
+                     run_hooks: bool) -> str:
+        """Commit exactly `paths` (other staged changes stay staged, uncommitted)."""
+        self.run("add", "--", *paths)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False,
+                                         encoding="utf-8") as fh:
+            fh.write(message)
+        argv = ["commit", "-q", "--only", "--cleanup=strip", "-F", fh.name]
+        if not run_hooks:
+            argv.append("--no-verify")
+        if author:
+            argv += ["--author", author]
+        try:
+            self.run(*argv, "--", *paths, hooks=run_hooks)
+        finally:
+            os.unlink(fh.name)
+        return self.head_sha()
+
+    def reset_paths(self, paths: Sequence[str]) -> None:
+        """Unstage `paths` (index back to HEAD for them)."""
+        if paths:
+            self.run("reset", "-q", "--", *paths)
+
+    def log_messages(self, rev: str = "HEAD",
+                     max_count: int = 2000) -> Iterator[tuple[str, str, int, str]]:
+        """(sha, author, unix time, message) from `rev` back."""
+        out = self.run("log", f"--max-count={max_count}", "--format=%H%x1f%an <%ae>%x1f%at"
+                       "%x1f%B%x1e", rev)
+        for record in out.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, author, when, body = record.split("\x1f", 3)
+            yield sha, author, int(when), body
+
+
+URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+
+
+def mask_url_secrets(text: str) -> str:
+    """`https://user:token@host/...` -> `https://***@host/...`."""
+    return URL_USERINFO.sub(r"\1***@", text)
+
+
+class GitFailed(GateError):
+    """A git command failed; its message is git's own."""
+
+
+@dataclass(frozen=True)
+class Trailers:
+    items: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        for k, v in self.items:
+            if k.lower() == key.lower():
+                return v
+        return None
+
+
+def parse_trailers(message: str) -> Trailers:
+    """The `Key: value` lines of a commit message's last paragraph."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return Trailers(())
+    items = []
+    for line in paragraphs[-1].splitlines():
+        m = TRAILER_RE.match(line.strip())
+        if not m:
+            return Trailers(())
+        items.append((m.group(1), m.group(2).strip()))
+    return Trailers(tuple(items))

@@ -45,6 +45,7 @@ from llmops_gate.gitops.values import (
     split_image,
     strip,
 )
+from llmops_gate.guard import check_overlay
 from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
 from llmops_gate.model import Finding, Resource, Severity, Unit
 
@@ -149,6 +150,14 @@ class Tree:
         if not out.units:
             raise GateError(f"{what} '{env}' has no overlay in this repo")
         for unit in out.units:
+            # The same guard as `validate`: no remote bases, Helm, plugins or paths that
+            # leave the repo, so a promotion never runs Kustomize on what validation refuses.
+            refused = check_overlay(self.root, self.scan, unit)
+            if refused:
+                first = refused[0]
+                where = f"{first.file}:{first.line}" if first.file and first.line else unit.path
+                raise GateError(f"{what} '{env}' cannot be built safely ({where}): "
+                                f"{first.message}")
             result = render_unit(self.kustomize, unit, self.root, self.timeout)
             if result.error:
                 raise GateError(f"{what} '{env}' does not build ({unit.path}): {result.error}")

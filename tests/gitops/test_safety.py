@@ -147,3 +147,15 @@ def test_validator_errors_on_targets_block_the_commit(repo: Path,
     assert "validators found errors" in str(refused.value)
     assert {f.rule for f in refused.value.findings} == {"always-refuse"}
     assert snapshot(repo) == files and head(repo) == before
+
+
+def test_target_with_a_remote_base_is_refused_without_running_kustomize(repo: Path) -> None:
+    # The same guard as `validate`: a promotion never lets Kustomize fetch a remote base.
+    kfile = repo / OVERLAYS / "staging" / "kustomization.yaml"
+    kfile.write_text(kfile.read_text().replace(
+        "  - ../../base\n",
+        "  - ../../base\n  - https://github.com/example-org/evil//base?ref=main\n"))
+    git(repo, "commit", "-qam", "staging: remote base")
+    err = _refused_unchanged(repo)
+    assert "cannot be built safely" in err
+    assert f"{OVERLAYS}/staging/kustomization.yaml" in err

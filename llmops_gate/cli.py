@@ -23,7 +23,9 @@ from llmops_gate.errors import GateError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "plan": "llmops_gate.plan:plan",
+}
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 
@@ -115,16 +117,20 @@ class Progress:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: REPO/.llmops-gate.yaml).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@click.option("--changed-since", metavar="REV", default=None,
+              help="Validate only what the Git diff since REV (and uncommitted changes) can "
+                   "affect; the summary counts the units skipped.")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
-             timeout: float | None, config_path: Path | None, quiet: bool) -> None:
+             timeout: float | None, config_path: Path | None, quiet: bool,
+             changed_since: str | None) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
-                      config_path=config_path, progress=progress)
+                      config_path=config_path, progress=progress, changed_since=changed_since)
     try:
         report = validate_repo(repo, options)
     finally:

@@ -39,6 +39,8 @@ class Options:
     config_path: Path | None = None
     progress: Progress | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # Validate only the units the Git diff since this revision can affect (llmops_gate.changes).
+    changed_since: str | None = None
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -124,13 +126,22 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     if not any(u.kind == "overlay" for u in units):
         raise GateError(f"{repo}: no Kustomize overlay found (no kustomization.yaml that other "
                         "kustomizations do not use)")
+    total = len(units)
+    partial = False
+    if options.changed_since is not None:
+        from llmops_gate.changes import select_changed
+
+        change = select_changed(repo, options.changed_since, config, scan, units)
+        units = list(change.units)
+        partial = not change.all
     kcfg = config.section("kustomize")
     kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
     results = render_all(repo, units, kustomize, sources,
                          options.jobs or os.cpu_count() or 1, timeout, options.progress)
-    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs)}
+    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
+                "changed_since": options.changed_since, "partial": partial}
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
                   settings=settings)
     findings: list[Finding] = []
@@ -139,4 +150,4 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),
-                  findings=findings, validators=chosen)
+                  findings=findings, validators=chosen, skipped_units=total - len(units))

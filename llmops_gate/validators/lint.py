@@ -72,7 +72,7 @@ def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
 
 def files_to_lint(ctx: Context) -> list[str]:
     units = [r.unit for r in ctx.results]
-    if not ctx.settings.get("envs"):
+    if not ctx.settings.get("envs") and not ctx.settings.get("partial"):
         return list(ctx.scan.yaml_files)
     wanted: set[str] = set()
     for unit in units:

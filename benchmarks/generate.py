@@ -58,6 +58,9 @@ configurations:
   - kustomizeconfig.yaml
 """
 
+IMAGE = ("registry.redhat.io/rhaii/vllm-cuda-rhel9@sha256:"
+         "5800e12b2a465f15961fcf34b645d79ed4f91ec9161eab22b1205d12682183c8")
+
 RUNTIME = """\
 apiVersion: serving.kserve.io/v1alpha1
 kind: ServingRuntime
@@ -78,7 +81,7 @@ spec:
       autoSelect: true
   containers:
     - name: kserve-container
-      image: registry.redhat.io/rhaii/vllm-cuda-rhel9@sha256:5800e12b2a465f15961fcf34b645d79ed4f91ec9161eab22b1205d12682183c8
+      image: IMAGE
       command:
         - python
         - -m
@@ -270,7 +273,7 @@ def generate(dest: Path, models: int, defects: bool = False) -> Path:
     dest.mkdir(parents=True)
     _write(dest, ".llmops-gate.yaml", CONFIG)
     _write(dest, "common/runtime/kustomization.yaml", RUNTIME_KUSTOMIZATION)
-    _write(dest, "common/runtime/servingruntime.yaml", RUNTIME)
+    _write(dest, "common/runtime/servingruntime.yaml", RUNTIME.replace("IMAGE", IMAGE))
     _write(dest, "common/runtime/kustomizeconfig.yaml", RUNTIME_CONFIG)
     _write(dest, "components/gpu/kustomization.yaml", COMPONENT)
     _write(dest, "components/gpu/gpu.yaml", COMPONENT_PATCH)

@@ -7,10 +7,10 @@ on), plain manifests are read as they are, then each validator runs over the sha
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,33 +85,103 @@ def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list
     return [u for u in units if u.environment in envs]
 
 
+def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: SourceMap,
+                timeout: float) -> UnitResult:
+    if unit.kind == "overlay":
+        assert kustomize is not None
+        result = render_unit(kustomize, unit, repo, timeout)
+    else:
+        result = read_manifest(repo, unit, sources)
+    _attach_lines(result, sources)
+    return result
+
+
+def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
+                sources: SourceMap, jobs: int, timeout: float,
+                progress: Progress | None = None) -> Iterator[tuple[int, UnitResult]]:
+    """Yield `(index in units, result)` as each unit is rendered, in completion order.
+
+    Overlays build `jobs` at a time (each a Kustomize subprocess; the threads only wait and
+    parse); the consumer can validate a finished overlay while the others still build.
+    Leaving the loop early cancels the builds not yet started.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
+    try:
+        # Overlays first: they are the long pole; the manifests fill the gaps.
+        order = sorted(range(len(units)), key=lambda i: units[i].kind != "overlay")
+        futures = {pool.submit(_render_one, repo, units[i], kustomize, sources, timeout): i
+                   for i in order}
+        total = sum(1 for u in units if u.kind == "overlay")
+        done = 0
+        for future in as_completed(futures):
+            i = futures[future]
+            result = future.result()
+            if units[i].kind == "overlay" and progress is not None:
+                done += 1
+                progress(done, total, units[i].path)
+            yield i, result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
                progress: Progress | None = None) -> list[UnitResult]:
     """Build the overlays concurrently and read the manifests; results in unit order."""
     results: list[UnitResult | None] = [None] * len(units)
-    done = 0
-    lock = threading.Lock()
-    overlays = [i for i, u in enumerate(units) if u.kind == "overlay"]
-
-    def work(i: int) -> None:
-        nonlocal done
-        unit = units[i]
-        if unit.kind == "overlay":
-            assert kustomize is not None
-            result = render_unit(kustomize, unit, repo, timeout)
-        else:
-            result = read_manifest(repo, unit, sources)
-        _attach_lines(result, sources)
+    for i, result in iter_render(repo, units, kustomize, sources, jobs, timeout, progress):
         results[i] = result
-        if unit.kind == "overlay" and progress is not None:
-            with lock:
-                done += 1
-                progress(done, len(overlays), unit.path)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(work, range(len(units))))
     return [r for r in results if r is not None]
+
+
+def _module_of(fn: validators.Validator) -> Any:
+    return sys.modules.get(getattr(fn, "__module__", ""), None)
+
+
+def _collect(fn: validators.Validator, ctx: Context) -> list[Finding]:
+    return list(fn(ctx))
+
+
+def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
+                   rendered: Iterator[tuple[int, UnitResult]]) -> list[Finding]:
+    """Run the chosen validators while `rendered` yields units, and return their findings.
+
+    A validator module may declare how it can overlap the builds (its `check(ctx)` stays the
+    one entry point every other caller uses, and must give the same findings):
+    - `NEEDS_RENDERED = False`: it reads only sources; `check(ctx)` runs in a side thread from
+      the start, and `ctx.results` then holds every unit, without resources;
+    - `check_unit(ctx, result)`: findings for one rendered unit, called in this thread as soon
+      as the unit is ready (`ctx.results` holds the units finished so far); then
+      `check_finish(ctx)`, if defined, once all units are in (for cross-unit checks).
+    Every other validator runs `check(ctx)` once everything is rendered.
+    """
+    fns = {name: validators.load(name) for name in chosen}
+    modules = {name: _module_of(fn) for name, fn in fns.items()}
+    early = [n for n in chosen if not getattr(modules[n], "NEEDS_RENDERED", True)]
+    streaming = {n: modules[n].check_unit for n in chosen
+                 if n not in early and callable(getattr(modules[n], "check_unit", None))}
+    found: dict[str, list[Finding]] = {n: [] for n in chosen}
+    final: list[UnitResult | None] = [None] * len(units)
+    placeholders = replace(ctx, results=[UnitResult(unit=u) for u in units])
+    ctx.results = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmops-gate-sources") as side:
+        pending = {n: side.submit(_collect, fns[n], placeholders) for n in early}
+        for i, result in rendered:
+            final[i] = result
+            ctx.results.append(result)
+            for name, hook in streaming.items():
+                found[name].extend(hook(ctx, result))
+        ctx.results = [r for r in final if r is not None]
+        for name in chosen:
+            if name in pending:
+                found[name] = pending[name].result()
+            elif name in streaming:
+                finish = getattr(modules[name], "check_finish", None)
+                if callable(finish):
+                    found[name].extend(finish(ctx))
+            else:
+                found[name] = list(fns[name](ctx))
+    return [f for name in chosen for f in found[name]]
 
 
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
@@ -138,16 +208,14 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
-    results = render_all(repo, units, kustomize, sources,
-                         options.jobs or os.cpu_count() or 1, timeout, options.progress)
     settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
                 "changed_since": options.changed_since, "partial": partial}
-    ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
+    ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
-    findings: list[Finding] = []
-    for name in chosen:
-        findings.extend(validators.load(name)(ctx))
+    rendered = iter_render(repo, units, kustomize, sources, options.jobs or os.cpu_count() or 1,
+                           timeout, options.progress)
+    findings = run_validators(ctx, chosen, units, rendered)
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
-                  resources=sum(len(r.resources) for r in results),
+                  resources=sum(len(r.resources) for r in ctx.results),
                   findings=findings, validators=chosen, skipped_units=total - len(units))

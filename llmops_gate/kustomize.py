@@ -8,6 +8,7 @@ lists the overlay as its only resource and sets `buildMetadata`. The annotations
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -128,14 +129,21 @@ def _clean_stderr(text: str, tmp: str, folder: Path) -> str:
     return msg
 
 
+@functools.lru_cache(maxsize=4096)
+def _annotation(raw: str) -> Any:
+    """A build annotation's YAML value; the same strings repeat across resources and overlays.
+    Callers only read the result."""
+    try:
+        return yamlio.load(raw)
+    except yaml.YAMLError:
+        return None
+
+
 def _origin_file(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) -> str | None:
     raw = annotations.get(ORIGIN)
     if not isinstance(raw, str):
         return None
-    try:
-        origin = yamlio.load(raw)
-    except yaml.YAMLError:
-        return None
+    origin = _annotation(raw)
     if not isinstance(origin, dict) or origin.get("repo"):
         return None
     rel = origin.get("path") or origin.get("configuredIn")
@@ -156,10 +164,7 @@ def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path)
     raw = annotations.get(TRANSFORMATIONS)
     if not isinstance(raw, str):
         return ()
-    try:
-        items = yamlio.load(raw)
-    except yaml.YAMLError:
-        return ()
+    items = _annotation(raw)
     out: list[str] = []
     for item in items if isinstance(items, list) else []:
         where = item.get("configuredIn") if isinstance(item, dict) else None

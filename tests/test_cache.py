@@ -1,4 +1,4 @@
-"""The per-run result caches never change a verdict: the same findings with and without them.
+"""The per-run result caches and fast paths never change a verdict.
 
 `LLMOPS_GATE_NO_CACHE=1` switches them off (lint's per-content cache; identical files across
 overlays are linted once).
@@ -92,3 +92,25 @@ def test_corpus_lint_same_with_and_without_cache(name: str,
     plain = list(lint.check(ctx))
     assert cached == plain
     assert cached, f"{name}: expected some lint findings to compare"
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"version": 1, "environments": [{"name": "dev", "overlay": "overlays/dev"}]},
+    {"version": 2},
+    {"environments": [{"name": "Dev"}]},
+    {"environments": [{"name": "dev", "overlay": ["a", 3]}]},
+    {"kustomize": {"timeout": 0}},
+    {"kustomize": {"timeout": True}},
+    {"lint": {"config": ".yamllint", "extra": 1}},
+    {"unknown": 1},
+    {"exclude": "not-a-list"},
+])
+def test_config_fast_check_agrees_with_jsonschema(data: dict[str, Any]) -> None:
+    # The compiled fast path must accept exactly what jsonschema accepts.
+    import jsonschema
+
+    from llmops_gate.config import CONFIG_SCHEMA, _quick_valid
+
+    pytest.importorskip("jsonschema_rs")
+    assert _quick_valid(data) is jsonschema.Draft202012Validator(CONFIG_SCHEMA).is_valid(data)

@@ -5,7 +5,8 @@ work tree: commits since REV, staged and unstaged edits, deletions, renames (bot
 new untracked files. A changed path reaches:
 
 - every overlay whose closure (its kustomization, the files it names, and the same for every
-  base and component it includes, transitively) contains it or a folder above it;
+  base and component it includes, transitively) contains it, or whose closure's kustomization
+  folders hold it (Kustomize reads unnamed files there too: Helm charts, OpenAPI schemas);
 - the plain manifest it is, and every ArgoCD Application manifest whose source path names an
   affected or removed overlay;
 - everything, when it changes how validation works: `.llmops-gate.yaml`, the yamllint config,
@@ -32,7 +33,13 @@ from typing import Any
 
 from llmops_gate import yamlio
 from llmops_gate.config import CONFIG_NAMES, Config, load_config
-from llmops_gate.discover import RepoScan, closure, discover_units, scan_repo
+from llmops_gate.discover import (
+    KUSTOMIZATION_NAMES,
+    RepoScan,
+    closure,
+    discover_units,
+    scan_repo,
+)
 from llmops_gate.errors import GateError
 from llmops_gate.model import Unit
 
@@ -238,8 +245,12 @@ def _units_using(scan: RepoScan, units: Sequence[Unit], paths: set[str]) -> dict
         if unit.kind != "overlay":
             continue
         files = closure(scan, unit.path)
-        # A folder that the closure names as a whole (a base that no longer exists) covers the
-        # paths under it.
+        # Kustomize also reads files a kustomization does not name in `resources` or
+        # `patches` (Helm charts, OpenAPI schemas, plugin configs): anything in the folder of a
+        # kustomization the overlay uses counts. A folder the closure names as a whole (a base
+        # that no longer exists) covers the paths under it too.
+        files |= {str(PurePosixPath(f).parent) for f in files
+                  if PurePosixPath(f).name in KUSTOMIZATION_NAMES}
         found = {p for p in paths if _under(p, files)}
         if found:
             hits[unit.path] = found

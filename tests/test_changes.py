@@ -236,3 +236,10 @@ def test_not_a_git_repo_is_a_usage_error(tmp_path: Path) -> None:
     repo = copy_tree(EXAMPLE, tmp_path / "plain")
     with pytest.raises(GateError, match="not inside a Git work tree"):
         select(repo)
+
+
+def test_unnamed_file_in_a_used_folder_counts(component_repo: Path) -> None:
+    # Kustomize can read files a kustomization does not list (a Helm chart's values, an
+    # OpenAPI schema): a change in a used folder selects the overlays that use it.
+    (component_repo / "components/gpu/openapi.json").write_text("{}\n", encoding="utf-8")
+    assert overlays(select(component_repo)) == ["overlays/dev", "overlays/prod"]

@@ -145,6 +145,18 @@ def has_command(name: str) -> bool:
     return proc.returncode == 0
 
 
+# Runs the CLI in this interpreter and records the Python process's own peak RSS (KB) in the
+# file named by LLMOPS_GATE_BENCH_RSS (wait4's figure is the largest process, often kubectl).
+RSS_SCRIPT = """
+import atexit, os, resource, sys
+def record():
+    with open(os.environ["LLMOPS_GATE_BENCH_RSS"], "w") as fh:
+        fh.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+atexit.register(record)
+from llmops_gate.cli import main
+main(sys.argv[1:])
+"""
+
 KV_SCRIPT = """
 import sys, yaml, kubernetes_validate as kv
 from kubernetes_validate.utils import latest_version
@@ -313,11 +325,17 @@ def main() -> None:
         table.add("llmops-gate --version vs python -c 'import click'", secs(version.seconds),
                   secs(click.seconds), f"{ratio:.2f}x", "<=2x", verdict(ratio <= 2))
 
-        # Memory of the biggest full run.
+        # Memory of the biggest full run: llmops-gate's own process, and the largest process
+        # of the run (a Kustomize build can be the larger one).
         n = max(sizes)
-        mb = full[n].max_rss_kb / 1024
-        table.add(f"peak RSS, full validate N={n}", f"{mb:.0f} MB", "-", "-", "<200 MB",
-                  verdict(mb < 200))
+        rss_file = work / "rss.txt"
+        os.environ["LLMOPS_GATE_BENCH_RSS"] = str(rss_file)
+        run([PY, "-c", RSS_SCRIPT, "validate", str(repos[n]), "-q", "--format", "json"])
+        own = int(rss_file.read_text(encoding="utf-8")) / 1024 if rss_file.exists() else 0.0
+        largest = full[n].max_rss_kb / 1024
+        table.add(f"peak RSS, full validate N={n} (largest process of the run)",
+                  f"{own:.0f} MB ({largest:.0f} MB)", "-", "-", "<200 MB",
+                  verdict(max(own, largest) < 200))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -80,7 +80,7 @@ def plan_data(repo: Path, changed_since: str | None, envs: list[str], only: list
               help="Write the JSON to this file instead of stdout.")
 def plan(repo: Path, changed_since: str | None, envs: tuple[str, ...], only: tuple[str, ...],
          skip: tuple[str, ...], config_path: Path | None, output: Path | None) -> None:
-    """Print, as JSON, the overlays and manifests a Git change affects (for a CI matrix)."""
+    """List the overlays a Git change affects, as JSON (for a CI matrix)."""
     from llmops_gate.cli import emit, split_csv
 
     data = plan_data(repo, changed_since, split_csv(envs), split_csv(only), split_csv(skip),

@@ -66,8 +66,10 @@ def run(argv: Sequence[str], stdin: Path | None = None, cwd: Path | None = None)
         fin = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
         try:
             start = time.perf_counter()
+            # Not from this checkout: `python -m` puts the working folder first on sys.path,
+            # and the package measured is the one PYTHONPATH names (--gate-root).
             proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=err,
-                                    stdin=fin, env=env(), cwd=cwd)
+                                    stdin=fin, env=env(), cwd=cwd or tempfile.gettempdir())
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -141,7 +143,8 @@ def make_repo(root: Path, models: int) -> Path:
 
 
 def has_command(name: str) -> bool:
-    proc = subprocess.run(gate(name, "--help"), capture_output=True, env=env(), check=False)
+    proc = subprocess.run(gate(name, "--help"), capture_output=True, env=env(), check=False,
+                          cwd=tempfile.gettempdir())
     return proc.returncode == 0
 
 
@@ -192,7 +195,7 @@ def stream(outputs: Sequence[str], repo: Path, count: int, dest: Path) -> Path:
 
 def kv_missing(path: Path) -> str:
     proc = subprocess.run([PY, "-c", KV_SCRIPT, str(path)], capture_output=True, text=True,
-                          env=env(), check=False)
+                          env=env(), check=False, cwd=tempfile.gettempdir())
     return proc.stdout.strip()
 
 

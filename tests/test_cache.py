@@ -76,8 +76,16 @@ def test_cache_keeps_per_path_rule_ignores(tmp_path: Path) -> None:
     assert trailing == ["a/cm.yaml"]
 
 
-@pytest.mark.parametrize("name", ["seed-repo", "GoogleCloudPlatform__microservices-demo",
-                                  "kubernetes-sigs__kustomize"])
+CORPUS_REPOS = [
+    "GoogleCloudPlatform__microservices-demo", "argoproj__argocd-example-apps",
+    "kostis-codefresh__gitops-environment-promotion", "kserve__kserve", "kubeconform-fixtures",
+    "kubernetes-sigs__kustomize", "opendatahub-io__odh-gitops",
+    "opendatahub-io__odh-model-controller", "redhat-ai-services__ai-accelerator",
+    "redhat-cop__gitops-catalog", "seed-repo",
+]
+
+
+@pytest.mark.parametrize("name", CORPUS_REPOS)
 def test_corpus_lint_same_with_and_without_cache(name: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     repo = need_shared("corpus", name)

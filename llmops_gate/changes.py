@@ -177,7 +177,9 @@ def _config_paths(config: Config, repo: Path) -> set[str]:
                 rel = candidate.relative_to(root).as_posix()
             except ValueError:
                 continue
-            if rel != "." and (candidate.exists() or "/" in text):
+            # Only what exists: policy settings hold many strings that merely look like paths
+            # (registries, resource names).
+            if rel != "." and candidate.exists():
                 out.add(rel)
     if config.path is not None:
         with contextlib.suppress(ValueError):

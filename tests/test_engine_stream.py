@@ -55,10 +55,10 @@ def test_check_unit_sees_every_unit_once_and_finish_sees_all(
     assert sorted(probe.seen) == sorted(units)  # type: ignore[attr-defined]
     assert probe.finished == [len(units)]  # type: ignore[attr-defined]
     found = {f.overlay: f.message for f in report.findings if f.validator == "probe"}
-    # Each unit was handed over with its resources (4 per overlay, 1 per Application).
-    assert found["deploy_model/overlays/dev"] == "4 resources"
+    # Each unit was handed over with its resources (3 per overlay, 1 per Application).
+    assert found["deploy_model/overlays/dev"] == "3 resources"
     assert found["argocd-apps/dev-application.yaml"] == "1 resources"
-    assert report.resources == 15
+    assert report.resources == 12
 
 
 def test_error_in_the_side_thread_is_a_usage_error(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "diff": "llmops_gate.gitops.commands:diff_command",
     "history": "llmops_gate.gitops.commands:history",
     "rollback": "llmops_gate.gitops.commands:rollback",
+    "plan": "llmops_gate.plan:plan",
 }
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
@@ -148,12 +149,15 @@ class Progress:
 @click.option("--allow-remote", is_flag=True,
               help="Let Kustomize fetch remote bases and resources (refused by default: the "
                    "repository under validation is untrusted).")
+@click.option("--changed-since", metavar="REV", default=None,
+              help="Validate only what the Git diff since REV (and uncommitted changes) can "
+                   "affect; the summary counts the units skipped.")
 @schema_options(skip="--skip-kind", reject="--reject-kind")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
              timeout: float | None, config_path: Path | None, quiet: bool,
-             report_files: list[tuple[str, Path]], allow_remote: bool = False,
-             **schema: Any) -> None:
+             report_files: list[tuple[str, Path]], changed_since: str | None = None,
+             allow_remote: bool = False, **schema: Any) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
@@ -163,7 +167,7 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
                       config_path=config_path, progress=progress, allow_remote=allow_remote,
-                      settings=schema)
+                      changed_since=changed_since, settings=schema)
     try:
         report = validate_repo(repo, options)
     finally:

@@ -212,8 +212,26 @@ def _key_path(parts: Sequence[Any]) -> str:
     return out or "(top level)"
 
 
+def _quick_valid(data: Any) -> bool:
+    """True when the compiled validator (jsonschema-rs, where installed) accepts `data`.
+
+    Importing the pure-Python jsonschema costs about as much as the rest of a small run, and
+    nearly every config is valid; jsonschema still words the message when one is not.
+    """
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return False
+    try:
+        return bool(jsonschema_rs.Draft202012Validator(CONFIG_SCHEMA).is_valid(data))
+    except Exception:  # an instance it cannot convert: let jsonschema decide
+        return False
+
+
 def check_config(data: Any, source: str) -> None:
     """Raise GateError naming the key and the file if `data` does not fit CONFIG_SCHEMA."""
+    if _quick_valid(data):
+        return
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)

@@ -7,10 +7,10 @@ on), plain manifests are read as they are, then each validator runs over the sha
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class Options:
     progress: Progress | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     allow_remote: bool = False
+    # Validate only the units the Git diff since this revision can affect (llmops_gate.changes).
+    changed_since: str | None = None
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -83,6 +85,51 @@ def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list
     return [u for u in units if u.environment in envs]
 
 
+def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: SourceMap,
+                timeout: float, refused: Sequence[Finding] = ()) -> UnitResult:
+    if refused:
+        # The guard found a reason not to run Kustomize on it (see llmops_gate.guard).
+        result = UnitResult(unit=unit, error="refused", refused=list(refused))
+    elif unit.kind == "overlay":
+        assert kustomize is not None
+        result = render_unit(kustomize, unit, repo, timeout)
+    else:
+        result = read_manifest(repo, unit, sources)
+    _attach_lines(result, sources)
+    return result
+
+
+def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
+                sources: SourceMap, jobs: int, timeout: float,
+                progress: Progress | None = None,
+                refused: Mapping[str, list[Finding]] | None = None
+                ) -> Iterator[tuple[int, UnitResult]]:
+    """Yield `(index in units, result)` as each unit is rendered, in completion order.
+
+    Overlays build `jobs` at a time (each a Kustomize subprocess; the threads only wait and
+    parse); the consumer can validate a finished overlay while the others still build.
+    Leaving the loop early cancels the builds not yet started.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
+    try:
+        # Overlays first: they are the long pole; the manifests fill the gaps.
+        order = sorted(range(len(units)), key=lambda i: units[i].kind != "overlay")
+        futures = {pool.submit(_render_one, repo, units[i], kustomize, sources, timeout,
+                               (refused or {}).get(units[i].path, ())): i
+                   for i in order}
+        total = sum(1 for u in units if u.kind == "overlay")
+        done = 0
+        for future in as_completed(futures):
+            i = futures[future]
+            result = future.result()
+            if units[i].kind == "overlay" and progress is not None:
+                done += 1
+                progress(done, total, units[i].path)
+            yield i, result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
                progress: Progress | None = None,
@@ -92,29 +139,9 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     Overlays with findings in `refused` (see `llmops_gate.guard`) are not built at all.
     """
     results: list[UnitResult | None] = [None] * len(units)
-    done = 0
-    lock = threading.Lock()
-    overlays = [i for i, u in enumerate(units) if u.kind == "overlay"]
-
-    def work(i: int) -> None:
-        nonlocal done
-        unit = units[i]
-        if refused and refused.get(unit.path):
-            result = UnitResult(unit=unit, error="refused", refused=list(refused[unit.path]))
-        elif unit.kind == "overlay":
-            assert kustomize is not None
-            result = render_unit(kustomize, unit, repo, timeout)
-        else:
-            result = read_manifest(repo, unit, sources)
-        _attach_lines(result, sources)
+    for i, result in iter_render(repo, units, kustomize, sources, jobs, timeout, progress,
+                                 refused=refused):
         results[i] = result
-        if unit.kind == "overlay" and progress is not None:
-            with lock:
-                done += 1
-                progress(done, len(overlays), unit.path)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(work, range(len(units))))
     return [r for r in results if r is not None]
 
 
@@ -130,6 +157,56 @@ def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
                         "(name a trusted binary with --kustomize)")
 
 
+def _module_of(fn: validators.Validator) -> Any:
+    return sys.modules.get(getattr(fn, "__module__", ""), None)
+
+
+def _collect(fn: validators.Validator, ctx: Context) -> list[Finding]:
+    return list(fn(ctx))
+
+
+def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
+                   rendered: Iterator[tuple[int, UnitResult]]) -> list[Finding]:
+    """Run the chosen validators while `rendered` yields units, and return their findings.
+
+    A validator module may declare how it can overlap the builds (its `check(ctx)` stays the
+    one entry point every other caller uses, and must give the same findings):
+    - `NEEDS_RENDERED = False`: it reads only sources; `check(ctx)` runs in a side thread from
+      the start, and `ctx.results` then holds every unit, without resources;
+    - `check_unit(ctx, result)`: findings for one rendered unit, called in this thread as soon
+      as the unit is ready (`ctx.results` holds the units finished so far); then
+      `check_finish(ctx)`, if defined, once all units are in (for cross-unit checks).
+    Every other validator runs `check(ctx)` once everything is rendered.
+    """
+    fns = {name: validators.load(name) for name in chosen}
+    modules = {name: _module_of(fn) for name, fn in fns.items()}
+    early = [n for n in chosen if not getattr(modules[n], "NEEDS_RENDERED", True)]
+    streaming = {n: modules[n].check_unit for n in chosen
+                 if n not in early and callable(getattr(modules[n], "check_unit", None))}
+    found: dict[str, list[Finding]] = {n: [] for n in chosen}
+    final: list[UnitResult | None] = [None] * len(units)
+    placeholders = replace(ctx, results=[UnitResult(unit=u) for u in units])
+    ctx.results = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmops-gate-sources") as side:
+        pending = {n: side.submit(_collect, fns[n], placeholders) for n in early}
+        for i, result in rendered:
+            final[i] = result
+            ctx.results.append(result)
+            for name, hook in streaming.items():
+                found[name].extend(hook(ctx, result))
+        ctx.results = [r for r in final if r is not None]
+        for name in chosen:
+            if name in pending:
+                found[name] = pending[name].result()
+            elif name in streaming:
+                finish = getattr(modules[name], "check_finish", None)
+                if callable(finish):
+                    found[name].extend(finish(ctx))
+            else:
+                found[name] = list(fns[name](ctx))
+    return [f for name in chosen for f in found[name]]
+
+
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
     options = options or Options()
     repo = repo.resolve() if repo.exists() else repo
@@ -143,6 +220,14 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     if not any(u.kind == "overlay" for u in units):
         raise GateError(f"{repo}: no Kustomize overlay found (no kustomization.yaml that other "
                         "kustomizations do not use)")
+    total = len(units)
+    partial = False
+    if options.changed_since is not None:
+        from llmops_gate.changes import select_changed
+
+        change = select_changed(repo, options.changed_since, config, scan, units)
+        units = list(change.units)
+        partial = not change.all
     kcfg = config.section("kustomize")
     kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
     if not options.kustomize:
@@ -151,26 +236,27 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     sources = SourceMap(repo)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
                for u in units if u.kind == "overlay"}
-    results = render_all(repo, units, kustomize, sources,
-                         options.jobs or os.cpu_count() or 1, timeout, options.progress,
-                         refused=refused)
-    # Secret values are known before any validator runs, so even an error raised by one is
-    # printed masked (the CLI's handlers use the remembered values).
+    # Secret values written in the sources are known before anything is built, so even an
+    # error raised by a validator while overlays still build is printed masked (the CLI's
+    # handlers use the remembered values); rendered Secrets are added once all are in.
+    redact.remember(redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ()))
+    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
+                "kustomize": kustomize.label, "changed_since": options.changed_since,
+                "partial": partial}
+    ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
+                  settings=settings)
+    rendered = iter_render(repo, units, kustomize, sources, options.jobs or os.cpu_count() or 1,
+                           timeout, options.progress, refused=refused)
+    findings = run_validators(ctx, chosen, units, rendered)
+    results = ctx.results
     redactor = redact.Redactor(redact.collect(
         repo, scan.yaml_files, scan.kustomizations.values(),
         (res for r in results for res in r.resources)))
     redact.remember(redactor.literals)
-    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
-                "kustomize": kustomize.label}
-    ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                  settings=settings)
-    findings: list[Finding] = []
-    for name in chosen:
-        findings.extend(validators.load(name)(ctx))
     findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(repo), units=units,
                   resources=sum(len(r.resources) for r in results),
-                  findings=findings, validators=chosen,
+                  findings=findings, validators=chosen, skipped_units=total - len(units),
                   unit_resources={r.unit.path: [x.ref for x in r.resources] for r in results},
                   unit_seconds={r.unit.path: r.seconds for r in results})

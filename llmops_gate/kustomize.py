@@ -9,6 +9,7 @@ lists the overlay as its only resource and sets `buildMetadata`. The annotations
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import selectors
 import shutil
@@ -197,14 +198,21 @@ def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEO
         return out.decode("utf-8", "replace"), Path(tmp).resolve()
 
 
+@functools.lru_cache(maxsize=4096)
+def _annotation(raw: str) -> Any:
+    """A build annotation's YAML value; the same strings repeat across resources and overlays.
+    Callers only read the result."""
+    try:
+        return yamlio.load(raw)
+    except yaml.YAMLError:
+        return None
+
+
 def _origin_file(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) -> str | None:
     raw = annotations.get(ORIGIN)
     if not isinstance(raw, str):
         return None
-    try:
-        origin = yamlio.load(raw)
-    except yaml.YAMLError:
-        return None
+    origin = _annotation(raw)
     if not isinstance(origin, dict) or origin.get("repo"):
         return None
     rel = origin.get("path") or origin.get("configuredIn")
@@ -225,10 +233,7 @@ def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path)
     raw = annotations.get(TRANSFORMATIONS)
     if not isinstance(raw, str):
         return ()
-    try:
-        items = yamlio.load(raw)
-    except yaml.YAMLError:
-        return ()
+    items = _annotation(raw)
     out: list[str] = []
     for item in items if isinstance(items, list) else []:
         where = item.get("configuredIn") if isinstance(item, dict) else None

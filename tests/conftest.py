@@ -133,3 +133,17 @@ __all__: Sequence[str] = (
     "CORPUS", "EXAMPLE", "ROOT", "SEED", "SHARED", "CliResult", "check_report_schema", "cli_env",
     "copy_tree", "findings", "git", "init_git_repo", "need_shared", "run_cli", "summary",
 )
+
+
+def _example_manifest_count() -> int:
+    from llmops_gate.config import load_config
+    from llmops_gate.discover import discover_units, scan_repo
+
+    config = load_config(EXAMPLE)
+    return sum(1 for u in discover_units(scan_repo(EXAMPLE, config), config)
+               if u.kind == "manifest")
+
+
+# Plain manifests of the example (Argo CD Applications, the PaC PipelineRun): tests that count
+# units derive their numbers from it rather than from a snapshot of the example's contents.
+EXAMPLE_MANIFESTS = _example_manifest_count()

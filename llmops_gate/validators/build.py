@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_gate.context import Context
-from llmops_gate.model import Finding, Severity
+from llmops_gate.model import Finding, Severity, UnitResult
 from llmops_gate.report.rules import RuleDoc
 
 RULES = {
@@ -33,39 +33,44 @@ RULES = {
 
 def check(ctx: Context) -> Iterator[Finding]:
     for result in ctx.results:
-        yield from result.refused
-        if result.error is None or result.refused:
-            continue
-        unit = result.unit
-        if unit.kind == "manifest":
-            # `parse` and yamllint report the same error with its line; say it once.
-            if not {"lint", "parse"} & set(ctx.settings.get("validators", ())):
-                yield Finding(validator="build", rule="parse-error", severity=Severity.ERROR,
-                              message=result.error, overlay=unit.path,
-                              environment=unit.environment, file=unit.path,
-                              line=result.error_line)
-            continue
-        file = f"{unit.path}/kustomization.yaml"
-        k = ctx.scan.kustomizations.get(unit.path)
-        if k is not None:
-            file = k.file
-        if result.timed_out:
-            yield Finding(validator="build", rule="kustomize-timeout", severity=Severity.ERROR,
-                          message=f"overlay not built: {result.error}", overlay=unit.path,
-                          environment=unit.environment, file=file,
-                          hint="raise --timeout (or kustomize.timeout in .llmops-gate.yaml) if "
-                               "the build is slow but finite")
-            continue
-        yield Finding(
-            validator="build",
-            rule="kustomize-build",
-            severity=Severity.ERROR,
-            message=f"overlay does not build: {result.error}",
-            overlay=unit.path,
-            environment=unit.environment,
-            file=result.error_file or file,
-            line=result.error_line,
-            column=result.error_column,
-            hint=f"run `{ctx.settings.get('kustomize') or 'kubectl kustomize'} {unit.path}` "
-                 "to see Kustomize's full message",
-        )
+        yield from check_unit(ctx, result)
+
+
+def check_unit(ctx: Context, result: UnitResult) -> Iterator[Finding]:
+    """The findings for one rendered unit (the engine calls it as each build finishes)."""
+    yield from result.refused
+    if result.error is None or result.refused:
+        return
+    unit = result.unit
+    if unit.kind == "manifest":
+        # `parse` and yamllint report the same error with its line; say it once.
+        if not {"lint", "parse"} & set(ctx.settings.get("validators", ())):
+            yield Finding(validator="build", rule="parse-error", severity=Severity.ERROR,
+                          message=result.error, overlay=unit.path,
+                          environment=unit.environment, file=unit.path,
+                          line=result.error_line)
+        return
+    file = f"{unit.path}/kustomization.yaml"
+    k = ctx.scan.kustomizations.get(unit.path)
+    if k is not None:
+        file = k.file
+    if result.timed_out:
+        yield Finding(validator="build", rule="kustomize-timeout", severity=Severity.ERROR,
+                      message=f"overlay not built: {result.error}", overlay=unit.path,
+                      environment=unit.environment, file=file,
+                      hint="raise --timeout (or kustomize.timeout in .llmops-gate.yaml) if "
+                           "the build is slow but finite")
+        return
+    yield Finding(
+        validator="build",
+        rule="kustomize-build",
+        severity=Severity.ERROR,
+        message=f"overlay does not build: {result.error}",
+        overlay=unit.path,
+        environment=unit.environment,
+        file=result.error_file or file,
+        line=result.error_line,
+        column=result.error_column,
+        hint=f"run `{ctx.settings.get('kustomize') or 'kubectl kustomize'} {unit.path}` "
+             "to see Kustomize's full message",
+    )

@@ -9,6 +9,7 @@ cluster silently keep the last value.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -125,7 +126,7 @@ def _check_lint_config(repo: Path, path: Path) -> None:
 
 def files_to_lint(ctx: Context) -> list[str]:
     units = [r.unit for r in ctx.results]
-    if not ctx.settings.get("envs"):
+    if not ctx.settings.get("envs") and not ctx.settings.get("partial"):
         return list(ctx.scan.yaml_files)
     wanted: set[str] = set()
     for unit in units:
@@ -172,11 +173,33 @@ def _in_unit(finding: Finding, unit: Unit | None) -> Finding:
     return replace(finding, overlay=unit.path, environment=unit.environment)
 
 
+# Lint reads only source files, so the engine runs it while the overlays build; `ctx.results`
+# is then the units without their resources, which is all `files_to_lint` looks at.
+NEEDS_RENDERED = False
+
+
+def _problems(text: str, file: str, conf: YamlLintConfig,
+              seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None) -> list[Finding]:
+    """yamllint's findings for one file. Overlays of many models repeat the same files, so
+    results are kept per run by content and by the rules that apply to the file's path
+    (rule-level `ignore` patterns are the only way the path changes what yamllint says)."""
+    if seen is None:
+        return list(lint_text(text, file, conf))
+    key = (text, tuple(rule.ID for rule in conf.enabled_rules(file)))
+    cached = seen.get(key)
+    if cached is None:
+        cached = seen[key] = list(lint_text(text, file, conf))
+        return cached
+    return [replace(f, file=file) for f in cached]
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     from llmops_gate.validators.parse import refusal
 
     conf, _ = load_lint_config(ctx)
     parse_runs = "parse" in ctx.settings.get("validators", ())
+    seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None = (
+        None if os.environ.get("LLMOPS_GATE_NO_CACHE") else {})
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):
@@ -199,7 +222,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         except yaml.YAMLError:
             pass  # a syntax error: yamllint reports it with line and column
-        for finding in lint_text(text, file, conf):
+        for finding in _problems(text, file, conf, seen):
             if parse_runs and finding.rule == "yaml-key-duplicates":
                 continue  # `parse` reports duplicate keys whatever the repo's yamllint says
             if unit is not None:

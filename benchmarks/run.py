@@ -1,0 +1,350 @@
+"""The performance runner: llmops-gate against the floors it cannot beat, as ratios.
+
+    python benchmarks/run.py            # N = 1, 34, 100 models; a few minutes on 2 cores
+    python benchmarks/run.py --quick    # N = 1, 34, one repetition, 5,000-document stream
+
+Rows (each the best of --repeat runs, wall clock):
+- full `validate` of N models (3N overlays) against the floor: every overlay built by bare
+  `kubectl kustomize` (or `kustomize build`), as many in parallel as there are CPUs;
+- `schema` on a 20,000-document stream of rendered GitOps documents against kubernetes-validate
+  on the same documents (and kubeconform -n CPUS when on PATH); "n/a" when this llmops-gate
+  has no `schema` command;
+- `validate --changed-since HEAD` after a one-overlay change against the full run (N=34);
+- `llmops-gate --version` against `python -c "import click"`;
+- peak memory (max RSS of the largest process) of the full run with the most models.
+
+Not part of the test suite: it prints numbers, it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import ENVS, generate, model_names  # noqa: E402
+
+PY = sys.executable
+CPUS = os.cpu_count() or 1
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_kb: int
+    code: int
+    cpu: float = 0.0  # user + system seconds of the process and the children it waited for
+
+
+GATE_ROOT = ROOT  # where the llmops_gate package measured lives (--gate-root)
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out["PYTHONPATH"] = str(GATE_ROOT) + os.pathsep + out.get("PYTHONPATH", "")
+    out["NO_COLOR"] = "1"
+    return out
+
+
+def run(argv: Sequence[str], stdin: Path | None = None, cwd: Path | None = None) -> Run:
+    """Wall time, max RSS (KB, largest process of the tree) and exit code of one command."""
+    with tempfile.TemporaryFile() as err:
+        fin = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            start = time.perf_counter()
+            # Not from this checkout: `python -m` puts the working folder first on sys.path,
+            # and the package measured is the one PYTHONPATH names (--gate-root).
+            proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=err,
+                                    stdin=fin, env=env(), cwd=cwd or tempfile.gettempdir())
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            if stdin:
+                fin.close()  # type: ignore[union-attr]
+        if proc.returncode not in (0, 1):
+            err.seek(0)
+            sys.stderr.write(f"  ! {' '.join(map(str, argv))[:120]}: exit {proc.returncode}: "
+                             f"{err.read().decode('utf-8', 'replace')[-400:]}\n")
+        return Run(seconds, int(usage.ru_maxrss), proc.returncode,
+                   usage.ru_utime + usage.ru_stime)
+
+
+def best(repeat: int, fn: Callable[[], Run]) -> Run:
+    runs = [fn() for _ in range(max(1, repeat))]
+    return min(runs, key=lambda r: r.seconds)
+
+
+def kustomize_argv() -> list[str]:
+    found = shutil.which("kustomize")
+    if found:
+        return [found, "build"]
+    found = shutil.which("kubectl")
+    if found:
+        return [found, "kustomize"]
+    sys.exit("benchmarks need kustomize or kubectl on PATH")
+
+
+def overlays(repo: Path) -> list[Path]:
+    return sorted(p.parent for p in repo.glob("models/*/overlays/*/kustomization.yaml"))
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def floor(repo: Path) -> tuple[Run, list[str]]:
+    """Every overlay built by bare Kustomize, CPUS at a time: (time and CPU, outputs)."""
+    argv = kustomize_argv()
+
+    def build(folder: Path) -> str:
+        proc = subprocess.run([*argv, str(folder)], capture_output=True, text=True,
+                              check=True, timeout=300)
+        return proc.stdout
+
+    cpu = children_cpu()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CPUS) as pool:
+        outputs = list(pool.map(build, overlays(repo)))
+    return Run(time.perf_counter() - start, 0, 0, children_cpu() - cpu), outputs
+
+
+def gate(*args: str | Path) -> list[str]:
+    return [PY, "-m", "llmops_gate", *map(str, args)]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@x",
+                        "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@x"})
+
+
+def make_repo(root: Path, models: int) -> Path:
+    repo = generate(root / f"repo-{models}", models)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "generated")
+    return repo
+
+
+def has_command(name: str) -> bool:
+    proc = subprocess.run(gate(name, "--help"), capture_output=True, env=env(), check=False,
+                          cwd=tempfile.gettempdir())
+    return proc.returncode == 0
+
+
+# Runs the CLI in this interpreter and records the Python process's own peak RSS (KB) in the
+# file named by LLMOPS_GATE_BENCH_RSS (wait4's figure is the largest process, often kubectl).
+RSS_SCRIPT = """
+import atexit, os, resource, sys
+def record():
+    with open(os.environ["LLMOPS_GATE_BENCH_RSS"], "w") as fh:
+        fh.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+atexit.register(record)
+from llmops_gate.cli import main
+main(sys.argv[1:])
+"""
+
+KV_SCRIPT = """
+import sys, yaml, kubernetes_validate as kv
+from kubernetes_validate.utils import latest_version
+version = latest_version()
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+ok = bad = missing = 0
+with open(sys.argv[1], encoding="utf-8") as fh:
+    for doc in yaml.load_all(fh, Loader=loader):
+        if not isinstance(doc, dict):
+            continue
+        try:
+            kv.validate(doc, version, strict=True)
+            ok += 1
+        except kv.SchemaNotFoundError:
+            missing += 1
+        except Exception:
+            bad += 1
+print(ok, bad, missing)
+"""
+
+
+def stream(outputs: Sequence[str], repo: Path, count: int, dest: Path) -> Path:
+    """`count` documents: the rendered overlays and the Applications, cycled."""
+    docs: list[str] = []
+    for text in outputs:
+        docs.extend(d.strip("\n") for d in text.split("\n---\n") if d.strip())
+    for app in sorted((repo / "argocd-apps").glob("*.yaml")):
+        docs.append(app.read_text(encoding="utf-8").strip("\n"))
+    chosen = [docs[i % len(docs)] for i in range(count)]
+    dest.write_text("\n---\n".join(chosen) + "\n", encoding="utf-8")
+    return dest
+
+
+def kv_missing(path: Path) -> str:
+    proc = subprocess.run([PY, "-c", KV_SCRIPT, str(path)], capture_output=True, text=True,
+                          env=env(), check=False, cwd=tempfile.gettempdir())
+    return proc.stdout.strip()
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(self, what: str, ours: str, base: str, ratio: str, target: str, met: str) -> None:
+        self.rows.append((what, ours, base, ratio, target, met))
+        print(f"  {what}: {ours} vs {base} = {ratio} (target {target}: {met})", flush=True)
+
+    def render(self) -> str:
+        head = ("measure", "llmops-gate", "baseline", "ratio", "target", "met")
+        rows = [head, *self.rows]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                 for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+def secs(x: float) -> str:
+    return f"{x:.2f}s" if x >= 0.1 else f"{x * 1000:.0f}ms"
+
+
+def verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("yes" if ok else "NO")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="llmops-gate performance runner")
+    parser.add_argument("--quick", action="store_true",
+                        help="N = 1 and 34, one repetition, a 5,000-document stream")
+    parser.add_argument("--models", default=None, help="comma-separated model counts")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per measure (best of)")
+    parser.add_argument("--docs", type=int, default=None, help="documents in the schema stream")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="generate the repos here and keep them")
+    parser.add_argument("--gate-root", type=Path, default=None,
+                        help="measure the llmops_gate package in this folder (a checkout of "
+                             "another commit, to compare before and after)")
+    args = parser.parse_args()
+    if args.gate_root is not None:
+        global GATE_ROOT
+        GATE_ROOT = args.gate_root.resolve()
+    sizes = [int(n) for n in (args.models or ("1,34" if args.quick else "1,34,100")).split(",")]
+    repeat = args.repeat or (1 if args.quick else 3)
+    ndocs = args.docs or (5000 if args.quick else 20000)
+    kz = kustomize_argv()
+    kz_version = subprocess.run([*kz[:1], "version"] if kz[1] == "build" else
+                                [kz[0], "version", "--client"], capture_output=True,
+                                text=True, check=False).stdout.strip().replace("\n", "; ")
+    print(f"llmops-gate benchmarks: {platform.platform()}, {CPUS} CPUs, Python "
+          f"{platform.python_version()}, {' '.join(Path(kz[0]).name for _ in [0])} "
+          f"{kz[1]} ({kz_version})", flush=True)
+    table = Table()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="llmops-gate-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        repos: dict[int, Path] = {}
+        full: dict[int, Run] = {}
+        outputs: dict[int, list[str]] = {}
+        for n in sizes:
+            repo = repos[n] = make_repo(work, n)
+            print(f"N={n}: {len(overlays(repo))} overlays", flush=True)
+            floors = []
+            for _ in range(repeat):
+                measured, outputs[n] = floor(repo)
+                floors.append(measured)
+            f = min(floors, key=lambda r: r.seconds)
+            f_cpu = min(r.cpu for r in floors)
+            full[n] = best(repeat, lambda repo=repo: run(gate("validate", repo, "-q",
+                                                              "--format", "json")))
+            ratio = full[n].seconds / f.seconds
+            table.add(f"validate N={n} ({3 * n} overlays) vs parallel kustomize",
+                      secs(full[n].seconds), secs(f.seconds), f"{ratio:.2f}x", "<=1.3x",
+                      verdict(ratio <= 1.3 if n == max(sizes) else None))
+            cpu_ratio = full[n].cpu / f_cpu
+            table.add("  same, CPU seconds (steadier on a busy machine)",
+                      secs(full[n].cpu), secs(f_cpu), f"{cpu_ratio:.2f}x", "-", "-")
+
+        # Schema throughput on a stream of rendered documents.
+        source = max(n for n in sizes if n <= 100)
+        docs_file = stream(outputs[source], repos[source], ndocs, work / "stream.yaml")
+        kv = best(1, lambda: run([PY, "-c", KV_SCRIPT, str(docs_file)]))
+        counts = kv_missing(docs_file).split()
+        note = (f"kubernetes-validate ok/invalid/no-schema: {'/'.join(counts)}"
+                if len(counts) == 3 else "")
+        if has_command("schema"):
+            ours = best(repeat, lambda: run(gate("schema", docs_file, "--format", "json")))
+            speed = kv.seconds / ours.seconds
+            table.add(f"schema {ndocs:,} docs vs kubernetes-validate (speed-up)",
+                      secs(ours.seconds), secs(kv.seconds), f"{speed:.1f}x", ">=10x",
+                      verdict(speed >= 10) if ours.code in (0, 1)
+                      else f"schema exited {ours.code}")
+            kubeconform = shutil.which("kubeconform")
+            if kubeconform:
+                kc = best(repeat, lambda: run([kubeconform, "-n", str(CPUS), "-strict",
+                                               "-ignore-missing-schemas", "-summary",
+                                               str(docs_file)]))
+                speed = kc.seconds / ours.seconds
+                table.add(f"schema {ndocs:,} docs vs kubeconform -n {CPUS} (speed-up)",
+                          secs(ours.seconds), secs(kc.seconds), f"{speed:.1f}x", ">=1x",
+                          verdict(speed >= 1))
+            else:
+                table.add(f"schema {ndocs:,} docs vs kubeconform -n {CPUS}", "n/a",
+                          "n/a", "n/a", ">=1x", "kubeconform not on PATH")
+        else:
+            table.add(f"schema {ndocs:,} docs vs kubernetes-validate", "n/a",
+                      secs(kv.seconds), "n/a", ">=10x", "no `schema` command yet")
+        if note:
+            print(f"  ({note})", flush=True)
+
+        # --changed-since after one overlay changed, on the N=34 repo (or the nearest).
+        n = min(sizes, key=lambda s: abs(s - 34))
+        repo = repos[n]
+        target = repo / "models" / model_names(n)[n // 2] / "overlays" / ENVS[1] / "size.yaml"
+        target.write_text(target.read_text(encoding="utf-8") + "# resized\n", encoding="utf-8")
+        changed = best(repeat, lambda: run(gate("validate", repo, "-q", "--format", "json",
+                                                "--changed-since", "HEAD")))
+        ratio = changed.seconds / full[n].seconds
+        table.add(f"validate --changed-since, 1 of {3 * n} overlays changed, vs full",
+                  secs(changed.seconds), secs(full[n].seconds), f"{ratio:.2f}x", "<=0.15x",
+                  verdict(ratio <= 0.15))
+
+        # Start-up.
+        version = best(max(5, repeat * 3), lambda: run(gate("--version")))
+        click = best(max(5, repeat * 3), lambda: run([PY, "-c", "import click"]))
+        ratio = version.seconds / click.seconds
+        table.add("llmops-gate --version vs python -c 'import click'", secs(version.seconds),
+                  secs(click.seconds), f"{ratio:.2f}x", "<=2x", verdict(ratio <= 2))
+
+        # Memory of the biggest full run: llmops-gate's own process, and the largest process
+        # of the run (a Kustomize build can be the larger one).
+        n = max(sizes)
+        rss_file = work / "rss.txt"
+        os.environ["LLMOPS_GATE_BENCH_RSS"] = str(rss_file)
+        run([PY, "-c", RSS_SCRIPT, "validate", str(repos[n]), "-q", "--format", "json"])
+        own = int(rss_file.read_text(encoding="utf-8")) / 1024 if rss_file.exists() else 0.0
+        largest = full[n].max_rss_kb / 1024
+        table.add(f"peak RSS, full validate N={n} (largest process of the run)",
+                  f"{own:.0f} MB ({largest:.0f} MB)", "-", "-", "<200 MB",
+                  verdict(max(own, largest) < 200))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(table.render())
+
+
+if __name__ == "__main__":
+    main()

@@ -193,7 +193,8 @@ def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
-    a document without `kind` or `apiVersion` is an error. Strict by default.
+    a document without `kind` or `apiVersion` is an error (a kustomization file gets
+    Kustomize's defaults). Strict by default.
     """
     from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, emit, render_report
 

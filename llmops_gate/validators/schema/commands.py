@@ -37,17 +37,58 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def _files(args: Sequence[str]) -> Iterator[str]:
-    """Each argument, or the manifest files under a folder argument (sorted)."""
+    """Each argument, or the manifest files under a folder argument (sorted). A folder's
+    files that are never Kubernetes objects are left out: llmops-gate's and other tools'
+    config files, and the Kustomize transformer configurations a kustomization lists under
+    `configurations:` (named on the command line, they are validated like any file)."""
+    from llmops_gate.discover import NOT_MANIFESTS
+
     for arg in args:
         path = Path(arg)
         if arg != "-" and path.is_dir():
+            found: list[Path] = []
             for root, dirs, files in os.walk(path):
                 dirs.sort()
-                for name in sorted(files):
-                    if name.endswith(MANIFEST_SUFFIXES):
-                        yield str(Path(root, name))
+                found += [Path(root, name) for name in sorted(files)
+                          if name.endswith(MANIFEST_SUFFIXES) and name not in NOT_MANIFESTS]
+            configs = _transformer_configs(found)
+            yield from (str(p) for p in found if p.resolve() not in configs)
         else:
             yield arg
+
+
+def _transformer_configs(files: Sequence[Path]) -> set[Path]:
+    """The files the kustomizations among `files` list under `configurations:`."""
+    from llmops_gate.discover import KUSTOMIZATION_NAMES
+
+    out: set[Path] = set()
+    for file in files:
+        if file.name not in KUSTOMIZATION_NAMES:
+            continue
+        try:
+            data = yamlio.load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # reported when the file itself is validated
+        configs = data.get("configurations") if isinstance(data, dict) else None
+        for ref in configs if isinstance(configs, list) else []:
+            if isinstance(ref, str):
+                out.add((file.parent / ref).resolve())
+    return out
+
+
+def kustomize_defaults(file: str, data: Any) -> Any:
+    """A kustomization file's document as Kustomize reads it: `kind` defaults to
+    Kustomization and `apiVersion` to the one of its kind."""
+    from llmops_gate.discover import KUSTOMIZATION_NAMES
+
+    if Path(file).name not in KUSTOMIZATION_NAMES or not isinstance(data, dict):
+        return data
+    if data.get("kind") and data.get("apiVersion"):
+        return data
+    kind = data.get("kind") or "Kustomization"
+    version = ("kustomize.config.k8s.io/v1alpha1" if kind == "Component"
+               else "kustomize.config.k8s.io/v1beta1")
+    return {"apiVersion": version, **data, "kind": kind}
 
 
 def _locator(doc: Document, file: str) -> Locate:
@@ -71,7 +112,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
         return
     items: list[Item] = []
     for doc in docs:
-        item = Item(doc=doc.data, unit=unit, file=file, line=doc.line,
+        item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
                     locate=_locator(doc, file))
         dupes = (list(duplicate_keys(doc.node))
                  if checker.settings.check_duplicates and checker.settings.strict else [])
@@ -152,7 +193,8 @@ def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
-    a document without `kind` or `apiVersion` is an error. Strict by default.
+    a document without `kind` or `apiVersion` is an error (a kustomization file gets
+    Kustomize's defaults). Strict by default.
     """
     from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, emit, render_report
 

@@ -75,6 +75,17 @@ def model_uris(res: Resource) -> Iterator[tuple[str, Path]]:
                 yield value, ("spec", comp, *sub)
 
 
+def check_present(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
+    for c in containers(res):
+        # An InferenceService's `model` (and its custom containers) take the image from the
+        # ServingRuntime; every other container has to name one.
+        if res.kind == ISVC or c.model:
+            continue
+        image = c.spec.get("image")
+        if not (isinstance(image, str) and image.strip()):
+            yield Violation(f"container {c.name} has no image", path=c.path, container=c.name)
+
+
 def check_tag(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for image, path, name in images(res):
         ref = parse_image(image)
@@ -131,6 +142,18 @@ def check_model_uri(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
 
 
 RULES = (
+    Rule(
+        id="image-required",
+        description="Every container of a workload or ServingRuntime names an image.",
+        why="A container without an image never starts. The usual cause is a strategic-merge "
+            "patch on a ServingRuntime: Kustomize cannot merge lists of a custom resource by "
+            "name, so a patch that lists `containers` replaces the whole list and drops every "
+            "field it does not repeat (the image, env, ports).",
+        fix="repeat the image in the patch, patch the list with a JSON 6902 `replace` of the "
+            "one field, or let `llmops-gate promote` write the runtime",
+        check=check_present,
+        kinds=POD_KINDS,
+    ),
     Rule(
         id="image-tag-pinned",
         description="Every container image has a tag other than `latest`, or a digest.",

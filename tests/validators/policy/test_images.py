@@ -1,4 +1,5 @@
-"""image-tag-pinned, image-registry-allowed, image-digest-required, model-uri-pinned."""
+"""image-required, image-tag-pinned, image-registry-allowed, image-digest-required,
+model-uri-pinned."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.validators.policy.images import parse_image
+from tests.conftest import run_cli
 from tests.validators.policy.conftest import ISVC, RUNTIME, line, model_files, run_policy, where
 
 F_ISVC = "overlays/dev/inferenceservice.yaml"
@@ -74,3 +76,34 @@ def test_framework_predictor_is_checked_like_model(tmp_path: Path) -> None:
     found = run_policy(tmp_path, {"overlays/dev/isvc.yaml": text})
     assert where(found) == [("model-uri-pinned", "overlays/dev/isvc.yaml",
                              line(text, "storageUri"))]
+
+
+def test_runtime_container_without_image(tmp_path: Path) -> None:
+    runtime = RUNTIME.replace("      image: quay.io/modh/vllm:rhoai-2.22-cuda\n", "")
+    found = run_policy(tmp_path, model_files(runtime=runtime))
+    assert where(found) == [("image-required", F_RT, line(runtime, "- name: kserve-container"))]
+    assert found[0].container == "kserve-container"
+
+
+def test_model_container_needs_no_image(tmp_path: Path) -> None:
+    # The InferenceService's `model` takes its image from the runtime: nothing to report.
+    assert where(run_policy(tmp_path, model_files()), "image-required") == []
+
+
+def test_patch_replacing_the_runtime_containers_is_caught_where_it_is_written(
+        example_repo: Path) -> None:
+    """The trap upstream avoided with JSON 6902: a strategic-merge patch of a ServingRuntime's
+    `containers` replaces the whole list (custom resources have no merge keys), dropping the
+    image."""
+    dev = example_repo / "deploy_model/overlays/dev"
+    (dev / "runtime.yaml").write_text(
+        "apiVersion: serving.kserve.io/v1alpha1\nkind: ServingRuntime\nmetadata:\n"
+        "  name: qwen25-05b-instruct\nspec:\n  containers:\n    - name: kserve-container\n"
+        "      args: [--port=8080, --model=/mnt/models, --enable-auto-tool-choice]\n")
+    kfile = dev / "kustomization.yaml"
+    kfile.write_text(kfile.read_text() + "  - path: runtime.yaml\n")
+    result = run_cli("validate", example_repo, "--only", "build,policy", "--format", "json")
+    assert result.code == 1
+    found = [(f["rule"], f["file"], f["overlay"]) for f in result.json()["findings"]]
+    assert found == [("image-required", "deploy_model/overlays/dev/runtime.yaml",
+                      "deploy_model/overlays/dev")]

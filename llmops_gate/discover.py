@@ -104,7 +104,8 @@ def _norm(folder: str, ref: str) -> str:
     return os.path.normpath(PurePosixPath(folder, ref).as_posix()).replace(os.sep, "/")
 
 
-def _strings(value: Any) -> Iterable[str]:
+def strings(value: Any) -> Iterable[str]:
+    """A string or the strings of a list (how kustomization fields list paths)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, list):
@@ -154,7 +155,7 @@ def read_kustomization(repo: Path, file: str) -> Kustomization:
     k.kind = str(data.get("kind") or "Kustomization")
     refs: list[str] = []
     for key in ("resources", "bases", "components"):
-        refs.extend(_strings(data.get(key)))
+        refs.extend(strings(data.get(key)))
     for ref in refs:
         if _is_remote(ref):
             k.remote.append(ref)
@@ -164,7 +165,7 @@ def read_kustomization(repo: Path, file: str) -> Kustomization:
             k.uses_dirs.add(target)
         else:
             k.uses_files.add(target)
-    for ref in _strings(data.get("patchesStrategicMerge")):
+    for ref in strings(data.get("patchesStrategicMerge")):
         if "\n" not in ref:
             k.uses_files.add(_norm(folder, ref))
     for key in ("patches", "patchesJson6902"):
@@ -175,7 +176,7 @@ def read_kustomization(repo: Path, file: str) -> Kustomization:
         for gen in data.get(key) or []:
             if not isinstance(gen, dict):
                 continue
-            for entry in list(_strings(gen.get("files"))) + list(_strings(gen.get("envs"))):
+            for entry in list(strings(gen.get("files"))) + list(strings(gen.get("envs"))):
                 k.uses_files.add(_norm(folder, entry.split("=", 1)[-1]))
             if isinstance(gen.get("env"), str):
                 k.uses_files.add(_norm(folder, gen["env"]))

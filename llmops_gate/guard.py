@@ -31,7 +31,13 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.discover import KUSTOMIZATION_NAMES, Kustomization, RepoScan, read_kustomization
+from llmops_gate.discover import (
+    KUSTOMIZATION_NAMES,
+    Kustomization,
+    RepoScan,
+    read_kustomization,
+    strings,
+)
 from llmops_gate.model import Finding, Severity, Unit
 
 HELM_KEYS = ("helmCharts", "helmGlobals", "helmChartInflationGenerator")
@@ -63,15 +69,6 @@ def looks_remote(ref: str) -> bool:
     return "/" in ref and "." in first.strip(".")
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str):
-                yield item
-
-
 def _paths(items: Any) -> Iterator[str]:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, str):
@@ -82,7 +79,7 @@ def _paths(items: Any) -> Iterator[str]:
 
 def file_refs(data: dict[str, Any]) -> Iterator[str]:
     """Every local file path a kustomization names, as written."""
-    for ref in _strings(data.get("patchesStrategicMerge")):
+    for ref in strings(data.get("patchesStrategicMerge")):
         if "\n" not in ref:
             yield ref
     for key in ("patches", "patchesJson6902", "replacements"):
@@ -90,12 +87,12 @@ def file_refs(data: dict[str, Any]) -> Iterator[str]:
     for key in ("configMapGenerator", "secretGenerator"):
         for gen in data.get(key) or []:
             if isinstance(gen, dict):
-                for entry in [*_strings(gen.get("files")), *_strings(gen.get("envs"))]:
+                for entry in [*strings(gen.get("files")), *strings(gen.get("envs"))]:
                     yield entry.split("=", 1)[-1]
                 if isinstance(gen.get("env"), str):
                     yield gen["env"]
     for key in ("configurations", "crds"):
-        yield from _strings(data.get(key))
+        yield from strings(data.get(key))
     openapi = data.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         yield openapi["path"]
@@ -163,7 +160,7 @@ class _Walk:
                              "by llmops-gate", k, key)
         folders: list[str] = []
         for key in FOLDER_KEYS:
-            for ref in _strings(data.get(key)):
+            for ref in strings(data.get(key)):
                 folders.extend(self.folder_ref(k, key, ref))
         for ref in file_refs(data):
             self.file_ref(k, ref)
@@ -268,7 +265,7 @@ class _Walk:
 
     def _refs(self, k: Kustomization) -> Iterator[str]:
         for key in (*FOLDER_KEYS, *PLUGIN_KEYS):
-            yield from _strings(k.data.get(key))
+            yield from strings(k.data.get(key))
 
     def _target(self, k: Kustomization, ref: str) -> str | None:
         path = self.local(k, ref)

@@ -34,7 +34,8 @@ def _scalar(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
-def _get(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+def child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    """The value node under `key` of a mapping node (or index of a sequence node)."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
@@ -47,7 +48,8 @@ def _get(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     return None
 
 
-def _key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+def key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    """The key node `key` of a mapping node (where the field is written)."""
     if isinstance(node, yaml.MappingNode):
         for k, _ in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
@@ -75,9 +77,9 @@ class SourceMap:
             for node in yamlio.compose_all(text):
                 if node is None:
                     continue
-                meta = _get(node, "metadata")
-                docs.append(SourceDoc(kind=_scalar(_get(node, "kind")),
-                                      name=_scalar(_get(meta, "name")) if meta else "",
+                meta = child(node, "metadata")
+                docs.append(SourceDoc(kind=_scalar(child(node, "kind")),
+                                      name=_scalar(child(meta, "name")) if meta else "",
                                       node=node))
         except (OSError, yaml.YAMLError):
             docs = []
@@ -116,12 +118,12 @@ class SourceMap:
         node: yaml.Node = doc.node
         line = doc.line
         for depth, part in enumerate(path):
-            key = _key_node(node, part)
-            child = _get(node, part)
-            if child is None:
+            key = key_node(node, part)
+            value = child(node, part)
+            if value is None:
                 return line, False
-            line = int((key or child).start_mark.line) + 1
-            node = child
+            line = int((key or value).start_mark.line) + 1
+            node = value
             if depth == len(path) - 1:
                 return line, True
         return line, True

@@ -39,7 +39,7 @@ import yaml
 
 from llmops_gate.context import Context
 from llmops_gate.model import Finding, Resource, Severity
-from llmops_gate.sourcemap import PathPart
+from llmops_gate.sourcemap import PathPart, child, key_node
 
 VALIDATOR = "tekton"
 
@@ -516,28 +516,6 @@ def _check_doc(doc: Mapping[str, Any], catalog: Catalog,
 
 # --- where a hit is in the source file ------------------------------------------------------
 
-def _child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                value: yaml.Node = v
-                return value
-    elif (isinstance(node, yaml.SequenceNode) and isinstance(key, int)
-          and 0 <= key < len(node.value)):
-        item: yaml.Node = node.value[key]
-        return item
-    return None
-
-
-def _key(node: yaml.Node, key: PathPart) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                found: yaml.Node = k
-                return found
-    return None
-
-
 def _position(ctx: Context, res: Resource, hit: Hit) -> tuple[int | None, int | None]:
     """1-based line and column of the hit's field (and of the variable inside a block scalar)."""
     if not res.source_file:
@@ -548,11 +526,11 @@ def _position(ctx: Context, res: Resource, hit: Hit) -> tuple[int | None, int | 
     node: yaml.Node = doc.node
     key: yaml.Node | None = None
     for part in hit.path:
-        child = _child(node, part)
-        if child is None:
+        value = child(node, part)
+        if value is None:
             return int((key or node).start_mark.line) + 1, None
-        key = _key(node, part)
-        node = child
+        key = key_node(node, part)
+        node = value
     # a scalar where it is written; a mapping or list where its key is
     where = node if isinstance(node, yaml.ScalarNode) or key is None else key
     line = int(where.start_mark.line) + 1

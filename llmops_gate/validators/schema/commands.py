@@ -93,7 +93,7 @@ def kustomize_defaults(file: str, data: Any) -> Any:
 
 def _locator(doc: Document, file: str) -> Locate:
     def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, int | None, bool]:
-        line, col, exact = field_position(doc.node, path)
+        line, col, exact = field_position(doc.node, path, doc.offset)
         return (file, line, col, True) if exact else (file, doc.line, None, False)
 
     return locate
@@ -111,11 +111,18 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
                       hint="fix the YAML syntax; the file cannot be parsed")
         return
     items: list[Item] = []
+    # duplicate keys of each distinct parsed document (repeats share their node), in lines
+    # relative to that document's text
+    dupes_of: dict[int, list[tuple[tuple[int | str, ...], int]]] = {}
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
                     locate=_locator(doc, file))
-        dupes = (list(duplicate_keys(doc.node))
-                 if checker.settings.check_duplicates and checker.settings.strict else [])
+        dupes: list[tuple[tuple[int | str, ...], int]] = []
+        if checker.settings.check_duplicates and checker.settings.strict:
+            relative = dupes_of.get(id(doc.node))
+            if relative is None:
+                relative = dupes_of[id(doc.node)] = list(duplicate_keys(doc.node))
+            dupes = [(path, line + doc.offset) for path, line in relative]
         if dupes:
             # kubeconform -strict refuses such a document (an unmarshal error).
             for path, line in dupes:

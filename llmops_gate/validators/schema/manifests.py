@@ -3,11 +3,17 @@
 Each document is composed once (the node tree carries lines, for mapping a field path to its
 line) and constructed from that node, with PyYAML's C parser. Empty and comment-only
 documents are dropped, as kubeconform does.
+
+Streams repeat documents (every overlay of a base renders the same objects; a CI job often
+concatenates many renders), so the text is cut at its `---` markers and each distinct
+document text is parsed once; a repeat shares the parsed nodes and data and only moves its
+line numbers (`Document.offset`). Parsed data is never changed by the checks.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +28,21 @@ from llmops_gate.yamlio import SafeLoader
 class Document:
     node: yaml.Node
     data: Any
+    # Lines before the text the node was parsed from (its marks count from there).
+    offset: int = 0
 
     @property
     def line(self) -> int:
-        return int(self.node.start_mark.line) + 1
+        return int(self.node.start_mark.line) + 1 + self.offset
 
 
-def read_documents(text: str) -> list[Document]:
-    """Raises yaml.YAMLError on a syntax error."""
+# A document marker: `---` at the start of a line, alone or followed by a space. The YAML
+# spec forbids it inside content at column 0, so cutting there is exact.
+_MARKER = re.compile(r"^---(?=[ \t\r]|$)", re.M)
+_DIRECTIVE = re.compile(r"^%", re.M)
+
+
+def _parse(text: str) -> list[Document]:
     loader = SafeLoader(text)
     out: list[Document] = []
     try:
@@ -43,6 +56,42 @@ def read_documents(text: str) -> list[Document]:
             out.append(Document(node=node, data=data))
     finally:
         loader.dispose()
+    return out
+
+
+def _chunks(text: str) -> list[tuple[int, str]] | None:
+    """(line offset, text) of each document of the stream; None where cutting is not safe
+    (directives such as `%YAML` apply to the document after them)."""
+    if _DIRECTIVE.search(text):
+        return None
+    starts = [m.start() for m in _MARKER.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    out: list[tuple[int, str]] = []
+    line = 0
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        chunk = text[begin:end]
+        out.append((line, chunk))
+        line += chunk.count("\n")
+    return out
+
+
+def read_documents(text: str) -> list[Document]:
+    """Raises yaml.YAMLError on a syntax error (its marks count from the start of `text`)."""
+    chunks = _chunks(text)
+    if chunks is None or len(chunks) < 2:
+        return _parse(text)
+    parsed: dict[str, list[Document]] = {}
+    out: list[Document] = []
+    for offset, chunk in chunks:
+        docs = parsed.get(chunk)
+        if docs is None:
+            try:
+                docs = parsed[chunk] = _parse(chunk)
+            except yaml.YAMLError:
+                # Report it as the whole stream would, with the stream's line numbers.
+                return _parse(text)
+        out.extend(Document(node=d.node, data=d.data, offset=offset) for d in docs)
     return out
 
 
@@ -60,35 +109,38 @@ def _child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node | None, yaml.Node
     return None, None
 
 
-def field_position(node: yaml.Node, path: Sequence[PathPart]) -> tuple[int, int, bool]:
+def field_position(node: yaml.Node, path: Sequence[PathPart],
+                   offset: int = 0) -> tuple[int, int, bool]:
     """(line, column, exact) of `path` in the document `node`, 1-based; the deepest parent
-    written there, and exact=False, when the whole path is not (a patch set the field)."""
-    line, col = int(node.start_mark.line) + 1, int(node.start_mark.column) + 1
+    written there, and exact=False, when the whole path is not (a patch set the field).
+    `offset` is the document's `Document.offset`."""
+    line, col = int(node.start_mark.line) + 1 + offset, int(node.start_mark.column) + 1
     for part in path:
         key, value = _child(node, part)
         if value is None:
             return line, col, False
         mark = (key or value).start_mark
-        line, col = int(mark.line) + 1, int(mark.column) + 1
+        line, col = int(mark.line) + 1 + offset, int(mark.column) + 1
         node = value
     return line, col, True
 
 
-def duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...] = ()
+def duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...] = (), offset: int = 0
                    ) -> Iterator[tuple[tuple[PathPart, ...], int]]:
-    """(path of the repeated key, its line) for every key written twice in one mapping."""
+    """(path of the repeated key, its line) for every key written twice in one mapping;
+    `offset` is the document's `Document.offset`."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for k, v in node.value:
             name = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
             if isinstance(k, yaml.ScalarNode):
                 if name in seen and name != "<<":
-                    yield (*path, name), int(k.start_mark.line) + 1
+                    yield (*path, name), int(k.start_mark.line) + 1 + offset
                 seen.add(name)
-            yield from duplicate_keys(v, (*path, name))
+            yield from duplicate_keys(v, (*path, name), offset)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            yield from duplicate_keys(v, (*path, i))
+            yield from duplicate_keys(v, (*path, i), offset)
 
 
 def plain(value: Any) -> Any:

@@ -106,6 +106,10 @@ class Checker:
     validators: Validators = field(default_factory=Validators)
     stats: Stats = field(default_factory=Stats)
     _found: dict[tuple[GVK, bool], Found | SchemaUnusable | None] = field(default_factory=dict)
+    # plain() of documents already seen, by identity: repeated documents of a stream share
+    # their parsed data (see manifests.read_documents). The document is kept with its result
+    # so its id cannot be reused while the run lasts.
+    _plain: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: SchemaSettings) -> Checker:
@@ -201,7 +205,10 @@ class Checker:
             self.stats.errors += 1
             yield pre
             return
-        doc = plain(doc)
+        cached = self._plain.get(id(doc))
+        if cached is None:
+            cached = self._plain[id(doc)] = (doc, plain(doc))
+        doc = cached[1]
         gvk = GVK.of(str(doc["apiVersion"]), str(doc["kind"]))
         try:
             found = self.find(gvk)

@@ -122,3 +122,32 @@ def test_config_fast_check_agrees_with_jsonschema(data: dict[str, Any]) -> None:
 
     pytest.importorskip("jsonschema_rs")
     assert _quick_valid(data) is jsonschema.Draft202012Validator(CONFIG_SCHEMA).is_valid(data)
+
+
+@pytest.mark.parametrize("name", CORPUS_REPOS)
+def test_corpus_schema_same_with_and_without_cache(name: str) -> None:
+    # The schema command over every YAML file of the repo: documents parsed once per distinct
+    # text, validated once per (schema, content), must give exactly the findings of a run
+    # that parses and validates every copy.
+    repo = need_shared("corpus", name)
+    args = ("schema", repo, "--format", "json", "--ignore-missing-schemas")
+    cached = run_cli(*args)
+    plain = run_cli(*args, env=cli_env({"LLMOPS_GATE_NO_CACHE": "1"}))
+    assert cached.code == plain.code, cached.stderr + plain.stderr
+    assert cached.json()["findings"] == plain.json()["findings"]
+    assert cached.json()["summary"] == plain.json()["summary"]
+
+
+def test_repeated_stream_same_with_and_without_cache(tmp_path: Path) -> None:
+    # One rendered overlay concatenated many times, with a defect in it: the cached run reports
+    # every copy at its own lines, as the uncached run does.
+    text = (EXAMPLE / "deploy_model/base/inferenceservice.yaml").read_text(encoding="utf-8")
+    broken = text.replace("minReplicas: 1", "minReplica: 1")
+    stream = tmp_path / "stream.yaml"
+    stream.write_text("---\n".join([text, broken] * 50), encoding="utf-8")
+    cached = run_cli("schema", stream, "--format", "json")
+    plain = run_cli("schema", stream, "--format", "json",
+                    env=cli_env({"LLMOPS_GATE_NO_CACHE": "1"}))
+    assert cached.code == plain.code == 1
+    assert cached.json()["findings"] == plain.json()["findings"]
+    assert len(cached.json()["findings"]) == 50

@@ -9,7 +9,6 @@ cluster silently keep the last value.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +17,7 @@ import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
-from llmops_gate import yamlio
+from llmops_gate import caching, yamlio
 from llmops_gate.context import Context
 from llmops_gate.discover import closure
 from llmops_gate.errors import GateError
@@ -199,7 +198,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     conf, _ = load_lint_config(ctx)
     parse_runs = "parse" in ctx.settings.get("validators", ())
     seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None = (
-        None if os.environ.get("LLMOPS_GATE_NO_CACHE") else {})
+        {} if caching.enabled() else None)
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):

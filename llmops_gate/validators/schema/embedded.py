@@ -29,6 +29,7 @@ import referencing
 import referencing.exceptions
 from jsonschema.exceptions import ValidationError
 
+from llmops_gate import caching
 from llmops_gate.validators.schema.store import Found, SchemaUnusable
 
 PathPart = str | int
@@ -198,11 +199,13 @@ class Validators:
         return compiled
 
     def validate(self, found: Found, doc: Any) -> tuple[Problem, ...]:
-        key = (found.id, content_key(doc))
-        with self._lock:
-            cached = self._results.get(key)
-        if cached is not None:
-            return cached
+        use_cache = caching.enabled()
+        key = (found.id, content_key(doc) if use_cache else "")
+        if use_cache:
+            with self._lock:
+                cached = self._results.get(key)
+            if cached is not None:
+                return cached
         validator = self._compile(found)
         try:
             errors: Iterable[ValidationError] = sorted(
@@ -216,6 +219,7 @@ class Validators:
             raise SchemaUnusable(f"{found.id}: not a usable JSON Schema: "
                                  f"{type(exc).__name__}: {exc}") from exc
         with self._lock:
-            self._results[key] = problems
+            if use_cache:
+                self._results[key] = problems
             self.validated += 1
         return problems

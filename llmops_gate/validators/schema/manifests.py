@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from llmops_gate import caching
 from llmops_gate.validators.schema.embedded import PathPart
 from llmops_gate.yamlio import SafeLoader
 
@@ -78,7 +79,7 @@ def _chunks(text: str) -> list[tuple[int, str]] | None:
 
 def read_documents(text: str) -> list[Document]:
     """Raises yaml.YAMLError on a syntax error (its marks count from the start of `text`)."""
-    chunks = _chunks(text)
+    chunks = _chunks(text) if caching.enabled() else None
     if chunks is None or len(chunks) < 2:
         return _parse(text)
     parsed: dict[str, list[Document]] = {}

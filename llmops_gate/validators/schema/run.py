@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmops_gate import caching
 from llmops_gate.model import Finding, ResourceRef, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -205,10 +206,13 @@ class Checker:
             self.stats.errors += 1
             yield pre
             return
-        cached = self._plain.get(id(doc))
-        if cached is None:
-            cached = self._plain[id(doc)] = (doc, plain(doc))
-        doc = cached[1]
+        if caching.enabled():
+            cached = self._plain.get(id(doc))
+            if cached is None:
+                cached = self._plain[id(doc)] = (doc, plain(doc))
+            doc = cached[1]
+        else:
+            doc = plain(doc)
         gvk = GVK.of(str(doc["apiVersion"]), str(doc["kind"]))
         try:
             found = self.find(gvk)

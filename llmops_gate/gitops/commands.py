@@ -178,7 +178,7 @@ def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
 
 COMMON = [
     click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
-                 default=".", show_default=True, help="The Git work tree to promote in."),
+                 default=".", show_default=True, help="The GitOps repo (a Git work tree)."),
     click.option("--kustomize", "kustomize_path", metavar="PATH",
                  help="A kustomize (or kubectl) binary to use."),
 ]
@@ -195,7 +195,7 @@ def _common(fn: Any) -> Any:
 @click.option("--to", "targets", multiple=True, metavar="ENV[,ENV]",
               help="Target environment(s) (default: every later one).")
 @click.option("--dry-run", is_flag=True, help="Print the file and rendered diffs; write nothing.")
-@click.option("--branch", is_flag=False, flag_value="", default=None, metavar="NAME",
+@click.option("--branch", is_flag=False, flag_value="", default=None, metavar="[NAME]",
               help="Commit on a new branch (default name promote/<from>-to-<targets>-<sha>).")
 @click.option("--author", metavar="'NAME <EMAIL>'", help="Commit author (default: Git config).")
 @click.option("--push", is_flag=True, help="Push the commit (fetches first; retries rejected "
@@ -325,9 +325,9 @@ def promotions(repo: Repo, env: str | None = None) -> list[Promotion]:
 @click.command()
 @click.option("--env", metavar="ENV", help="Only promotions into this environment.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="Output format.")
 @click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False), default=".",
-              show_default=True, help="The Git work tree.")
+              show_default=True, help="The GitOps repo (a Git work tree).")
 def history(env: str | None, fmt: str, repo: Path) -> None:
     """List promotions (newest first) from their commit trailers."""
     r = Repo(repo)

@@ -157,9 +157,9 @@ def _print_outcome(outcome: Outcome) -> None:
         click.echo(f"  {change.line()}")
 
 
-def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
-    if outcome.status != "promoted" or outcome.plan is None:
-        return
+def _forge_target(request: Request, remote: str) -> forge.Forge:
+    """Where --open-pr opens its request; resolved before anything is committed or pushed,
+    so a missing token or forge setting changes nothing."""
     repo = Repo(request.repo)
     try:
         try:
@@ -169,7 +169,12 @@ def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
         tree_rules = Rules.from_config(Tree.open(repo.root, request.kustomize).config)
     finally:
         repo.close()
-    target = forge.resolve(tree_rules.forge, url)
+    return forge.resolve(tree_rules.forge, url)
+
+
+def _open_pr(target: forge.Forge, outcome: Outcome) -> None:
+    if outcome.status != "promoted" or outcome.plan is None:
+        return
     subject, _, body = outcome.text.partition("\n")
     link = forge.open_request(target, head=str(outcome.branch),
                               base=str(outcome.base_branch), title=subject, body=body.strip())
@@ -216,6 +221,7 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
     request = Request(repo=repo, source=source, targets=split_csv(targets), dry_run=dry_run,
                       branch=branch, author=author, run_hooks=run_hooks,
                       kustomize=kustomize_path, validate=not no_validate)
+    target = _forge_target(request, remote) if open_pr and not dry_run else None
     try:
         if push and not dry_run:
             retries = _retries(repo, kustomize_path)
@@ -226,8 +232,8 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
         _refused(exc)
         return
     _print_outcome(outcome)
-    if open_pr and not dry_run:
-        _open_pr(request, outcome, remote)
+    if target is not None:
+        _open_pr(target, outcome)
     sys.exit(EXIT_OK)
 
 

@@ -422,6 +422,9 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
                    f"{outcome.commit[:7]} (Promotion-Id: {outcome.promotion_id})")
         for change in outcome.plan.changes if outcome.plan else []:
             click.echo(f"  {change.line()}")
+    elif outcome.status == "up-to-date":
+        click.echo(f"already up to date: {env} already runs what it ran before "
+                   f"{target.promotion_id}")
     else:
         _print_outcome(outcome)
     sys.exit(EXIT_OK)

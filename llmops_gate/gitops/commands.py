@@ -266,7 +266,8 @@ def diff_command(source: str | None, target: str, repo: Path,
                                                      label) else ""
                 marks.append(f"* {key} {label}: {short(have.get(label))} -> "
                              f"{short(value)}{pinned}")
-    click.echo(f"promoted fields that differ ({target} -> {src_name}), marked *:")
+    click.echo(f"promoted fields where {target} differs from {src_name} "
+               f"({target}'s value -> {src_name}'s), marked *:")
     click.echo("\n".join(marks) if marks else "  (none: promote would change nothing)")
     click.echo("")
     text = "".join(difflib.unified_diff(

@@ -127,7 +127,7 @@ class Progress:
 @click.option("--env", "envs", multiple=True, metavar="NAME",
               help="Validate only this environment (repeatable).")
 @click.option("--only", multiple=True, metavar="V[,V]",
-              help="Run only these validators (build, lint, schema, policy).")
+              help="Run only these validators (build, lint, parse, schema, policy, tekton).")
 @click.option("--skip", multiple=True, metavar="V[,V]", help="Do not run these validators.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Report format.")
@@ -141,7 +141,8 @@ class Progress:
               help="Seconds one Kustomize build may take (default 120).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: REPO/.llmops-gate.yaml).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress line (shown on stderr only when it is a terminal).")
 @click.option("--report-file", "report_files", multiple=True, metavar="FORMAT=FILE",
               callback=lambda _ctx, _param, value: parse_report_files(value),
               help="Also write the report in FORMAT to FILE (repeatable), e.g. "

@@ -161,3 +161,13 @@ def test_kustomize_option_names_the_binary(tmp_path: Path) -> None:
     result = run_cli("validate", EXAMPLE, "--env", "dev", "--kustomize", tmp_path / "nope")
     assert result.code == 2
     assert "kustomize binary" in result.stderr and "install" in result.stderr
+
+
+def test_validate_help_names_every_validator() -> None:
+    from llmops_gate.validators import REGISTRY
+
+    result = run_cli("validate", "--help")
+    assert result.code == 0
+    only = " ".join(result.stdout.split("--only", 1)[1].split("--skip", 1)[0].split())
+    for name in REGISTRY:
+        assert name in only, name

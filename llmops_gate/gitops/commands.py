@@ -157,9 +157,9 @@ def _print_outcome(outcome: Outcome) -> None:
         click.echo(f"  {change.line()}")
 
 
-def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
-    if outcome.status != "promoted" or outcome.plan is None:
-        return
+def _forge_target(request: Request, remote: str) -> forge.Forge:
+    """Where --open-pr opens its request; resolved before anything is committed or pushed,
+    so a missing token or forge setting changes nothing."""
     repo = Repo(request.repo)
     try:
         try:
@@ -169,7 +169,12 @@ def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
         tree_rules = Rules.from_config(Tree.open(repo.root, request.kustomize).config)
     finally:
         repo.close()
-    target = forge.resolve(tree_rules.forge, url)
+    return forge.resolve(tree_rules.forge, url)
+
+
+def _open_pr(target: forge.Forge, outcome: Outcome) -> None:
+    if outcome.status != "promoted" or outcome.plan is None:
+        return
     subject, _, body = outcome.text.partition("\n")
     link = forge.open_request(target, head=str(outcome.branch),
                               base=str(outcome.base_branch), title=subject, body=body.strip())
@@ -178,7 +183,7 @@ def _open_pr(request: Request, outcome: Outcome, remote: str) -> None:
 
 COMMON = [
     click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
-                 default=".", show_default=True, help="The Git work tree to promote in."),
+                 default=".", show_default=True, help="The GitOps repo (a Git work tree)."),
     click.option("--kustomize", "kustomize_path", metavar="PATH",
                  help="A kustomize (or kubectl) binary to use."),
 ]
@@ -195,7 +200,7 @@ def _common(fn: Any) -> Any:
 @click.option("--to", "targets", multiple=True, metavar="ENV[,ENV]",
               help="Target environment(s) (default: every later one).")
 @click.option("--dry-run", is_flag=True, help="Print the file and rendered diffs; write nothing.")
-@click.option("--branch", is_flag=False, flag_value="", default=None, metavar="NAME",
+@click.option("--branch", is_flag=False, flag_value="", default=None, metavar="[NAME]",
               help="Commit on a new branch (default name promote/<from>-to-<targets>-<sha>).")
 @click.option("--author", metavar="'NAME <EMAIL>'", help="Commit author (default: Git config).")
 @click.option("--push", is_flag=True, help="Push the commit (fetches first; retries rejected "
@@ -216,6 +221,7 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
     request = Request(repo=repo, source=source, targets=split_csv(targets), dry_run=dry_run,
                       branch=branch, author=author, run_hooks=run_hooks,
                       kustomize=kustomize_path, validate=not no_validate)
+    target = _forge_target(request, remote) if open_pr and not dry_run else None
     try:
         if push and not dry_run:
             retries = _retries(repo, kustomize_path)
@@ -226,8 +232,8 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
         _refused(exc)
         return
     _print_outcome(outcome)
-    if open_pr and not dry_run:
-        _open_pr(request, outcome, remote)
+    if target is not None:
+        _open_pr(target, outcome)
     sys.exit(EXIT_OK)
 
 
@@ -260,7 +266,8 @@ def diff_command(source: str | None, target: str, repo: Path,
                                                      label) else ""
                 marks.append(f"* {key} {label}: {short(have.get(label))} -> "
                              f"{short(value)}{pinned}")
-    click.echo(f"promoted fields that differ ({target} -> {src_name}), marked *:")
+    click.echo(f"promoted fields where {target} differs from {src_name} "
+               f"({target}'s value -> {src_name}'s), marked *:")
     click.echo("\n".join(marks) if marks else "  (none: promote would change nothing)")
     click.echo("")
     text = "".join(difflib.unified_diff(
@@ -325,9 +332,9 @@ def promotions(repo: Repo, env: str | None = None) -> list[Promotion]:
 @click.command()
 @click.option("--env", metavar="ENV", help="Only promotions into this environment.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="Output format.")
 @click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False), default=".",
-              show_default=True, help="The Git work tree.")
+              show_default=True, help="The GitOps repo (a Git work tree).")
 def history(env: str | None, fmt: str, repo: Path) -> None:
     """List promotions (newest first) from their commit trailers."""
     r = Repo(repo)
@@ -416,6 +423,9 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
                    f"{outcome.commit[:7]} (Promotion-Id: {outcome.promotion_id})")
         for change in outcome.plan.changes if outcome.plan else []:
             click.echo(f"  {change.line()}")
+    elif outcome.status == "up-to-date":
+        click.echo(f"already up to date: {env} already runs what it ran before "
+                   f"{target.promotion_id}")
     else:
         _print_outcome(outcome)
     sys.exit(EXIT_OK)

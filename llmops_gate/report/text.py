@@ -31,8 +31,10 @@ def location(f: Finding) -> str:
 def finding_line(f: Finding, colour: bool = False) -> str:
     sev = _paint(f.severity.value, _COLOURS[f.severity], colour)
     where = f" [{f.resource}]" if f.resource else ""
-    if f.container:
-        where += f" container {f.container}"
+    named = f"container {f.container}"
+    if f.container and not (f.message == named or f.message.startswith((named + " ",
+                                                                          named + ":"))):
+        where += f" {named}"
     text = f"{location(f)}: {sev} {f.rule}{where}: {f.message}"
     if f.waived:
         text += f" (waived: {f.waiver_reason or 'no reason'})"

@@ -130,3 +130,20 @@ def test_promote_open_pr_pushes_branch_and_opens_request(server: str, tmp_path: 
     assert "Promotion-Id:" in req["body"]["body"]
     assert git(bare, "rev-parse", branch).strip() == git(clone, "rev-parse", "HEAD").strip()
     assert git(bare, "rev-parse", "main").strip() == git(work, "rev-parse", "HEAD").strip()
+
+
+def test_open_pr_without_a_token_changes_nothing(tmp_path: Path) -> None:
+    work = example_git(tmp_path / "seed")
+    change_dev(work)
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    head = git(clone, "rev-parse", "HEAD").strip()
+    env = cli_env({"GITHUB_TOKEN": "", "GITLAB_TOKEN": ""})
+    result = run_cli("promote", "--repo", clone, "--open-pr", "--no-validate", env=env)
+    assert result.code == 2
+    assert "--open-pr: cannot tell the forge" in result.stderr
+    assert git(clone, "rev-parse", "HEAD").strip() == head
+    assert git(clone, "branch", "--list", "promote/*").strip() == ""
+    assert git(bare, "branch", "--list", "promote/*").strip() == ""

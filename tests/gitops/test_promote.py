@@ -159,6 +159,8 @@ def test_to_one_target_and_new_branch_with_author(dev_changed: Path, tmp_path: P
 def test_diff_marks_promoted_fields(dev_changed: Path) -> None:
     result = run_cli("diff", "--repo", dev_changed, "--from", "dev", "--to", "staging")
     assert result.code == 0, result.stderr
+    assert result.stdout.startswith("promoted fields where staging differs from dev "
+                                    "(staging's value -> dev's), marked *:")
     assert ("* InferenceService/qwen25-05b-instruct model.storageUri: "
             "oci://quay.io/redhat-ai-services/modelcar-catalog:qwen2.5-0.5b-instruct -> "
             f"{NEW_STORAGE}") in result.stdout

@@ -56,6 +56,9 @@ def test_rollback_restores_values_and_validates(base_repo: Path, tmp_path: Path)
     hist = run_cli("history", "--repo", repo, "--env", "staging", "--format", "json").json()
     assert [h["rollbackOf"] for h in hist] == [pid, None]
     assert run_cli("rollback", "--repo", repo, "--env", "staging", "--to", "nope").code == 2
+    again = run_cli("rollback", "--repo", repo, "--env", "staging", "--to", pid)
+    assert again.code == 0, again.stderr
+    assert f"already up to date: staging already runs what it ran before {pid}" in again.stdout
 
 
 def test_history_without_promotions(base_repo: Path) -> None:

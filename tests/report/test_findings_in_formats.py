@@ -177,3 +177,17 @@ def test_text_never_drops_a_finding_whose_unit_is_not_listed() -> None:
                 overlay="gone/overlay", file="gone/overlay/kustomization.yaml", line=2)
     out = text.render(_report(f))
     assert "gone/overlay/kustomization.yaml:2: error r: lost?" in out.splitlines()
+
+
+def test_text_names_the_container_once() -> None:
+    ref = ResourceRef("serving.kserve.io/v1alpha1", "ServingRuntime", "dev-m", "ns")
+    said = Finding(validator="policy", rule="image-tag-pinned", severity=Severity.ERROR,
+                   message="container kserve: image x:latest uses the moving tag :latest",
+                   file="base/sr.yaml", line=26, resource=ref, container="kserve")
+    unsaid = Finding(validator="policy", rule="r", severity=Severity.ERROR,
+                     message="no limits", file="base/sr.yaml", line=30, resource=ref,
+                     container="kserve")
+    lines = text.render(_report(said, unsaid)).splitlines()
+    assert ("base/sr.yaml:26: error image-tag-pinned [ServingRuntime/dev-m]: container kserve: "
+            "image x:latest uses the moving tag :latest") in lines
+    assert "base/sr.yaml:30: error r [ServingRuntime/dev-m] container kserve: no limits" in lines

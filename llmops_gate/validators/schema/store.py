@@ -262,8 +262,8 @@ def parse_locations(specs: Sequence[str], base: Path | None = None) -> list[Loca
             out += [Bundled(), Kubernetes()]
         elif re.match(r"^[a-z][a-z0-9+.-]*://", spec):
             raise GateError(f"schema location '{spec}': only local files and folders are "
-                            "supported (runs are offline); download the schemas and give "
-                            "their folder, or use --schema-engine kubeconform")
+                            "supported, with either engine (runs are offline); download the "
+                            "schemas and give their folder")
         else:
             out.append(Template(spec, base))
     return out

@@ -234,6 +234,7 @@ def test_remote_location_is_refused_with_exit_2() -> None:
                      cwd=base)
     assert result.code == 2
     assert "offline" in result.stderr
+    assert "--schema-engine kubeconform" not in result.stderr  # refused with kubeconform too
 
 
 def test_no_kubeconform_binary_exits_2_with_install_advice(tmp_path: Path) -> None:

@@ -155,6 +155,13 @@ def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
         raise GateError(f"{source} leads to '{program}', a program inside the repository under "
                         "validation; llmops-gate never runs programs from that repository "
                         "(name a trusted binary with --kustomize)")
+    # The config is as untrusted as the rest of the repo: it may pick among Kustomize
+    # binaries, not name any program (`/usr/bin/env` would run whatever `build` is on PATH).
+    name = Path(program).name
+    if config.section("kustomize").get("path") and not name.startswith(("kustomize", "kubectl")):
+        raise GateError(f"{config.path}: kustomize.path names '{program}', which is not a "
+                        "kustomize or kubectl binary; llmops-gate runs only those from the "
+                        "repository's config (name another binary with --kustomize)")
 
 
 def _module_of(fn: validators.Validator) -> Any:

@@ -151,6 +151,12 @@ def config_kustomize_in_repo(repo: Path, outside: Path) -> None:
     _write(repo, ".llmops-gate.yaml", f"kustomize:\n  path: {repo / 'bin/kustomize'}\n")
 
 
+def config_kustomize_any_program(repo: Path, outside: Path) -> None:
+    # A program outside the repo that is not Kustomize: `env build <dir>` would run whatever
+    # `build` is on PATH.
+    _write(repo, ".llmops-gate.yaml", "kustomize:\n  path: /usr/bin/env\n")
+
+
 def yamllint_extends_outside(repo: Path, outside: Path) -> None:
     _write(repo, ".yamllint", f"extends: {outside / 'size.yaml'}\n")
 
@@ -200,6 +206,8 @@ CASES = [
     Case("config-alias-bomb", config_alias_bomb, 2, stderr="billion laughs"),
     Case("config-kustomize-in-repo", config_kustomize_in_repo, 2,
          stderr="never runs programs from that repository"),
+    Case("config-kustomize-any-program", config_kustomize_any_program, 2,
+         stderr="not a kustomize or kubectl binary"),
     Case("yamllint-extends-outside", yamllint_extends_outside, 2,
          stderr="outside the repository"),
     Case("configured-depth", low_configured_depth, 1, "yaml-too-deep", "nested.yaml", 4),

@@ -14,6 +14,20 @@ from llmops_gate import __version__
 from llmops_gate.model import Report, Severity
 
 
+def summary(report: Report) -> dict[str, Any]:
+    """The run's tally: the JSON report's `summary` and the SARIF run's `properties`."""
+    return {
+        "overlays": sum(1 for u in report.units if u.kind == "overlay"),
+        "manifests": sum(1 for u in report.units if u.kind == "manifest"),
+        "resources": report.resources,
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "waived": len(report.waived),
+        "skipped": report.skipped_units,
+        "passed": report.passed,
+    }
+
+
 def as_dict(report: Report) -> dict[str, Any]:
     overlays = []
     for unit in report.units:
@@ -30,16 +44,7 @@ def as_dict(report: Report) -> dict[str, Any]:
     return {
         "tool": "llmops-gate",
         "version": __version__,
-        "summary": {
-            "overlays": sum(1 for u in report.units if u.kind == "overlay"),
-            "manifests": sum(1 for u in report.units if u.kind == "manifest"),
-            "resources": report.resources,
-            "errors": report.errors,
-            "warnings": report.warnings,
-            "waived": len(report.waived),
-            "skipped": report.skipped_units,
-            "passed": report.passed,
-        },
+        "summary": summary(report),
         "validators": list(report.validators),
         "overlays": overlays,
         "findings": [f.to_json() for f in report.findings],

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from llmops_gate import __version__
 from llmops_gate.model import Finding, Report, Severity
+from llmops_gate.report import json_report
 from llmops_gate.report.rules import rules_of
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -117,15 +118,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             # The run itself worked; whether the repo passed is in the results and properties.
             "invocations": [{"executionSuccessful": True}],
             "results": [_result(f, index[(f.validator, f.rule)]) for f in report.findings],
-            "properties": {
-                "overlays": sum(1 for u in report.units if u.kind == "overlay"),
-                "manifests": sum(1 for u in report.units if u.kind == "manifest"),
-                "resources": report.resources,
-                "errors": report.errors,
-                "warnings": report.warnings,
-                "waived": len(report.waived),
-                "passed": report.passed,
-            },
+            "properties": json_report.summary(report),
         }],
     }
 

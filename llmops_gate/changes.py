@@ -25,13 +25,12 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from llmops_gate import yamlio
+from llmops_gate import fsutil, yamlio
 from llmops_gate.config import CONFIG_NAMES, Config, load_config
 from llmops_gate.discover import (
     KUSTOMIZATION_NAMES,
@@ -271,7 +270,7 @@ def _old_units(repo: Path, commit: str, config: Config, units: Sequence[Unit],
                gone: set[str]) -> tuple[list[Unit], dict[str, set[str]], bool]:
     """Against the tree at `commit`: (units gone since, current overlays whose old closure
     held a path in `gone`, whether the config still fits the old tree)."""
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-base-") as tmp:
+    with fsutil.temp_dir("llmops-gate-base-") as tmp:
         old_root = Path(tmp, "tree")
         old_root.mkdir()
         _extract_revision(repo, commit, old_root)

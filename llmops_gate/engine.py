@@ -21,7 +21,7 @@ from llmops_gate.config import Config, load_config
 from llmops_gate.context import Context
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
-from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
 from llmops_gate.sourcemap import SourceMap
 
@@ -145,25 +145,6 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     return [r for r in results if r is not None]
 
 
-def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
-    """Nothing from the repository under validation is ever run: not a Kustomize named by its
-    config (`kustomize.path: ./bin/kustomize`), nor one found on a PATH that leads into it.
-    Only `--kustomize` on the command line, chosen by whoever runs the tool, may."""
-    if yamlio.inside(Path(program), repo):
-        source = f"{config.path}: kustomize.path" if config.section("kustomize").get("path") \
-            else "PATH"
-        raise GateError(f"{source} leads to '{program}', a program inside the repository under "
-                        "validation; llmops-gate never runs programs from that repository "
-                        "(name a trusted binary with --kustomize)")
-    # The config is as untrusted as the rest of the repo: it may pick among Kustomize
-    # binaries, not name any program (`/usr/bin/env` would run whatever `build` is on PATH).
-    name = Path(program).name
-    if config.section("kustomize").get("path") and not name.startswith(("kustomize", "kubectl")):
-        raise GateError(f"{config.path}: kustomize.path names '{program}', which is not a "
-                        "kustomize or kubectl binary; llmops-gate runs only those from the "
-                        "repository's config (name another binary with --kustomize)")
-
-
 def _module_of(fn: validators.Validator) -> Any:
     return sys.modules.get(getattr(fn, "__module__", ""), None)
 
@@ -236,9 +217,7 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
         units = list(change.units)
         partial = not change.all
     kcfg = config.section("kustomize")
-    kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
-    if not options.kustomize:
-        refuse_repo_program(repo, kustomize.argv[0], config)
+    kustomize = choose_kustomize(repo, config, options.kustomize)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 
 import click
 
+from llmops_gate import fsutil
 from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
@@ -392,11 +392,11 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
             raise GateError(f"unknown environment '{env}'")
         r2 = Repo(repo)
         try:
-            with tempfile.TemporaryDirectory(prefix="llmops-gate-rollback-") as tmp:
+            with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
                 old_root = Path(tmp) / "tree"
                 old_root.mkdir()
                 r2.export(parent, old_root)
-                old = Tree.open(old_root, kustomize_path)
+                old = Tree.open(old_root, kustomize_path, origin=Path(repo).resolve())
                 return env, source_values(old.render(env, "environment (before)"), rules)
         finally:
             r2.close()

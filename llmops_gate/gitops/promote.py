@@ -12,7 +12,6 @@ import copy
 import difflib
 import hashlib
 import json
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from llmops_gate import fsutil, yamlio
 from llmops_gate.config import Config, Environment, load_config
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
@@ -46,7 +46,7 @@ from llmops_gate.gitops.values import (
     strip,
 )
 from llmops_gate.guard import check_overlay
-from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.model import Finding, Resource, Severity, Unit
 
 Say = Callable[[str], None]
@@ -127,13 +127,18 @@ class Tree:
     timeout: float
 
     @classmethod
-    def open(cls, root: Path, kustomize: str | None = None) -> Tree:
+    def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
+        """`origin`: the repository `root` was exported from; a Kustomize inside either is
+        refused, and a relative `kustomize.path` resolves against it (as `validate` does)."""
         config = load_config(root)
+        yamlio.configure(config.limits)
+        kcfg = config.section("kustomize")
+        # The same door as `validate`, before anything is read further or run.
+        chosen = choose_kustomize(origin or root, config, kustomize,
+                                  also_inside=(root,) if origin is not None else ())
         scan = scan_repo(root, config)
         units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
-        kcfg = config.section("kustomize")
-        return cls(root=root, config=config, scan=scan, units=units,
-                   kustomize=find_kustomize(kustomize or kcfg.get("path")),
+        return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT))
 
     def env_units(self, env: str) -> list[Unit]:
@@ -626,11 +631,11 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         journal.checkpoint("locked")
         recover(repo, say)
         head = repo.head_sha()
-        with tempfile.TemporaryDirectory(prefix="llmops-gate-promote-") as tmp:
+        with fsutil.temp_dir("llmops-gate-promote-") as tmp:
             export = Path(tmp) / "tree"
             export.mkdir()
             repo.export(head, export)
-            tree = Tree.open(export, request.kustomize)
+            tree = Tree.open(export, request.kustomize, origin=repo.root)
             rules = Rules.from_config(tree.config)
             targets = (request.targets if request.values_from is not None else
                        chain_targets(tree.config, request.source, request.targets)[1])
@@ -645,7 +650,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                     atomic_write(tree.root / rel, text)
             if request.dry_run:
                 text = file_diff(plan)
-                tree2 = Tree.open(export, request.kustomize)
+                tree2 = Tree.open(export, request.kustomize, origin=repo.root)
                 for t in plan.targets:
                     after = render_text(tree2.render(t.env))
                     text += "".join(difflib.unified_diff(
@@ -654,7 +659,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                         fromfile=f"{t.env} (rendered, now)",
                         tofile=f"{t.env} (rendered, promoted)"))
                 return Outcome("dry-run", plan=plan, text=text, base_branch=base_branch)
-            tree_after = Tree.open(export, request.kustomize)
+            tree_after = Tree.open(export, request.kustomize, origin=repo.root)
             problems = verify(tree_after, plan, rules)
             if problems:
                 raise Refused("the promoted overlays do not render as planned; nothing was "
@@ -662,8 +667,9 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             if request.validate:
                 from llmops_gate.engine import Options, validate_repo
 
+                # The Kustomize the door chose for this promotion, not the export's config.
                 report = validate_repo(export, Options(envs=list(plan.target_names),
-                                                       kustomize=request.kustomize))
+                                                       kustomize=tree.kustomize.argv[0]))
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)

@@ -134,7 +134,8 @@ class Progress:
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of stdout.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel Kustomize builds (default: number of CPUs).")
+              help="Parallel Kustomize builds (default: the CPUs this process may use: its "
+                   "affinity and cgroup CPU quota).")
 @click.option("--kustomize", "kustomize_path", metavar="PATH",
               help="A kustomize (or kubectl) binary to use.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -188,7 +189,11 @@ def _masked(message: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: maps expected failures to exit 2 and anything else to exit 3."""
+    """Entry point: maps expected failures to exit 2 and anything else to exit 3; SIGINT and
+    SIGTERM stop the run at once (exit 130 and 143, see llmops_gate.interrupt)."""
+    from llmops_gate import interrupt
+
+    interrupt.install()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="llmops-gate",
                  standalone_mode=False)
@@ -203,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except SystemExit:
         raise
+    except interrupt.Interrupted as exc:
+        from llmops_gate.fsutil import remove_temp_dirs
+
+        remove_temp_dirs()
+        interrupt.report(exc)
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         click.echo("llmops-gate: interrupted", err=True)
         sys.exit(130)

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import fsutil, yamlio
+from llmops_gate import fsutil, interrupt, yamlio
 from llmops_gate.config import Config, Environment, load_config
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
@@ -682,20 +682,28 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                                         f"{'-'.join(plan.target_names)}-{head[:7]}")
             _switch_branch(repo, branch, head)
         files = {rel: text for t in plan.targets for rel, text in t.files.items()}
-        journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
-                                             "branch": branch, "base_branch": base_branch,
-                                             "files": plan.originals, "new_files": files})
-        journal.checkpoint("journal")
+        commit: str | None = None
         try:
+            journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
+                                                 "branch": branch, "base_branch": base_branch,
+                                                 "files": plan.originals, "new_files": files})
+            journal.checkpoint("journal")
             for i, (rel, text) in enumerate(sorted(files.items())):
                 (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(repo.root / rel, text)
                 if i == 0:
                     journal.checkpoint("write")
             journal.checkpoint("written")
-            commit = repo.commit_paths(sorted(files), message, request.author,
-                                       request.run_hooks)
+            # SIGINT/SIGTERM during the commit is acted on once it is done (a commit cut in
+            # two would leave HEAD and the files disagreeing), see llmops_gate.interrupt.
+            with interrupt.deferred():
+                commit = repo.commit_paths(sorted(files), message, request.author,
+                                           request.run_hooks)
         except BaseException:
+            if commit is not None:  # stopped right after the commit: fully promoted
+                journal.clear_journal(repo.git_dir)
+                raise
+            # Stopped (an error, SIGINT/SIGTERM) before it: put everything back as it was.
             journal.restore_files(repo.root, plan.originals)
             try:
                 repo.reset_paths(sorted(plan.originals))

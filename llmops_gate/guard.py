@@ -186,6 +186,8 @@ class _Walk:
         self.findings: list[Finding] = []
         self.limit = yamlio.current().max_build_files
         self.distinct = 0  # files screened so far; past the limit the rest are not read
+        self.entries = 0  # entries of the distinct kustomizations visited so far
+        self.too_large = False
         self.own: dict[str, int] = {}  # kustomization folder -> files it reads itself
         self.children: dict[str, list[str]] = {}  # -> folders it includes, as often as it does
         self.weight: dict[str, int] = {}  # -> files one build of it reads, inclusions counted
@@ -263,6 +265,14 @@ class _Walk:
             self.findings[-1] = replace(self.findings[-1], line=k.error_line)
             return []
         data = k.data
+        # Entries are counted before any of them is looked at, so a kustomization listing
+        # thousands of files is refused without touching them.
+        self.entries += 1 + sum(len(list(strings(data.get(key)))) for key in FOLDER_KEYS) + sum(
+            1 for _ in file_reads(data)) + sum(
+            len(data[key]) for key in PLUGIN_KEYS if isinstance(data.get(key), list))
+        if self.entries > self.limit:
+            self.too_large = True
+            return []
         for key in HELM_KEYS:
             if key in data:
                 self.finding("kustomize-helm", f"'{key}': Helm chart inflation is never enabled "
@@ -354,7 +364,7 @@ class _Walk:
         stack: list[tuple[str, bool, Kustomization | None, str | None]] = [
             (start, False, None, None)]
         first: Kustomization | None = None
-        while stack:
+        while stack and not self.too_large:
             folder, leaving, parent, ref = stack.pop()
             if leaving:
                 # Kustomize builds an included base again at each inclusion: so does the count.
@@ -388,7 +398,7 @@ class _Walk:
                                  "already includes this kustomization (a cycle)", k, raw)
                 elif child not in done:
                     stack.append((child, False, k, child))
-        if first is not None and self.weight.get(start, 0) > self.limit:
+        if first is not None and (self.too_large or self.weight.get(start, 0) > self.limit):
             self.findings.append(Finding(
                 validator="build", rule="build-too-large", severity=Severity.ERROR,
                 message=f"not built: building this overlay reads more than {self.limit} files "

@@ -161,9 +161,14 @@ def test_envs_without_namespace_is_a_clear_error(bindir: Path, tmp_path: Path) -
 
 
 def shell_scripts() -> list[Path]:
-    """Every *.sh file of the project and every shell script in scripts/ and .ci/."""
-    skip = {".git", ".venv", "venv", "node_modules", "__pycache__"}
-    found = {p for p in ROOT.rglob("*.sh") if not skip & set(p.relative_to(ROOT).parts)}
+    """Every *.sh file of the project and every shell script in scripts/ and .ci/.
+
+    The project's files are those Git tracks or would track: ignored folders (the virtualenv,
+    the tool cache with a Go toolchain in it) hold other projects' scripts."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
+                             "-z", "--", "*.sh"], cwd=ROOT, capture_output=True, check=True)
+    found = {ROOT / name for name in listed.stdout.decode().split("\0") if name}
+    found = {p for p in found if p.is_file()}
     for folder in (ROOT / "scripts", ROOT / ".ci"):
         for p in folder.iterdir() if folder.is_dir() else ():
             if p.is_file():

@@ -26,7 +26,8 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-from llmops_gate import fsutil, kustomize
+from llmops_gate.repo import kustomize
+from llmops_gate.yamlio import fsutil
 
 GRACE = 1.5
 NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}

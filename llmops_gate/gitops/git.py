@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmops_gate import fsutil
 from llmops_gate.errors import GateError
+from llmops_gate.yamlio import fsutil
 
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 GIT_TIMEOUT = 120

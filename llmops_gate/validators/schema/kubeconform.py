@@ -21,15 +21,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llmops_gate import fsutil, kustomize, yamlio
+from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
+from llmops_gate.repo import kustomize
 from llmops_gate.validators.schema.convert import close_schema
 from llmops_gate.validators.schema.embedded import PathPart, Problem
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.run import Checker, Item
 from llmops_gate.validators.schema.settings import SchemaSettings
 from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
+from llmops_gate.yamlio import fsutil
 
 TIMEOUT = 300.0
 INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releases (one static "

@@ -13,8 +13,7 @@ from typing import Any
 
 import click
 
-from llmops_gate import fsutil
-from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, split_csv
+from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
 from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers
@@ -31,6 +30,7 @@ from llmops_gate.gitops.promote import (
     source_values,
 )
 from llmops_gate.gitops.values import Key, Rules, extract, short
+from llmops_gate.yamlio import fsutil
 
 REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to push some refs",
             "stale info", "[remote rejected]")

@@ -712,8 +712,10 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             finally:
                 journal.clear_journal(repo.git_dir)
             raise
-        journal.checkpoint("committed")
-        journal.clear_journal(repo.git_dir)
+        try:
+            journal.checkpoint("committed")
+        finally:  # committed: the journal has nothing left to restore, even if stopped here
+            journal.clear_journal(repo.git_dir)
         return Outcome("promoted", plan=plan, commit=commit, promotion_id=pid,
                        text=message, branch=branch, base_branch=base_branch)
 

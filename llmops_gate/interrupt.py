@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from llmops_gate.repo import kustomize
@@ -56,10 +56,21 @@ class Interrupted(BaseException):
                 "removed")
 
 
-def install() -> None:
-    """Handle SIGINT and SIGTERM as described above (main thread only)."""
+def install() -> Callable[[], None]:
+    """Handle SIGINT and SIGTERM as described above; returns what puts the previous handlers
+    back (for callers that run the CLI in-process). Does nothing outside the main thread,
+    where Python cannot install signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in NAMES}
     for sig in NAMES:
         signal.signal(sig, _handler)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def report(exc: Interrupted) -> None:

@@ -68,7 +68,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     SIGTERM stop the run at once (exit 130 and 143, see llmops_gate.interrupt)."""
     from llmops_gate import interrupt
 
-    interrupt.install()
+    restore = interrupt.install()
+    try:
+        _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: Sequence[str] | None) -> None:
+    from llmops_gate import interrupt
+
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="llmops-gate",
                  standalone_mode=False)

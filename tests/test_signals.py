@@ -174,3 +174,24 @@ def test_promote_stopped_after_its_commit_is_fully_promoted(
     assert status(repo) == ""
     assert not (repo / ".git/llmops-gate/journal.json").exists()
     assert not (repo / ".git/llmops-gate/lock").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_commit_waits_for_it(sig: signal.Signals, dev_changed: Path,
+                                                 tmp_path: Path) -> None:
+    # A pre-commit hook (run with --run-hooks) says the commit has begun, then takes a moment:
+    # the signal arrives while `git commit` runs, which must finish rather than be cut in two.
+    repo = clone_tree(dev_changed, tmp_path / "repo")
+    before = head(repo)
+    begun = tmp_path / "commit-begun"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f'#!/bin/sh\ntouch "{begun}"\nsleep 0.5\nexit 0\n', encoding="utf-8")
+    hook.chmod(0o755)
+    tmpdir = tmp_path / "tmp"
+    stopped = stop(["promote", "--repo", str(repo), "--no-validate", "--run-hooks"], sig,
+                   begun.exists, tmpdir)
+    _check(stopped, sig, tmpdir)
+    assert git(repo, "rev-parse", "HEAD~1").strip() == before
+    assert status(repo) == ""
+    assert not (repo / ".git/llmops-gate/journal.json").exists()

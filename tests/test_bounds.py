@@ -54,6 +54,19 @@ def test_a_memory_hungry_build_stops_at_the_ceiling_and_is_a_finding(tmp_path: P
                     f"(limits.kustomize_memory) on {DEV}")], got
 
 
+def test_a_ceiling_too_small_to_start_kustomize_is_a_memory_finding(tmp_path: Path) -> None:
+    # At 16 MiB the Go runtime of kubectl fails before it reads anything, with another
+    # message ("out of memory allocating heap arena map"): still the ceiling, not a build error.
+    repo = copy_tree(EXAMPLE, tmp_path / "repo")
+    with (repo / ".llmops-gate.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(f"limits:\n  kustomize_memory: {16 * MiB}\n")
+    result = run_cli("validate", repo, "--format", "json", "--only", "build", timeout=120)
+    assert result.code == 1, result.stdout + result.stderr
+    assert sorted((f["rule"], f["overlay"]) for f in findings(result)) == [
+        ("kustomize-memory", f"deploy_model/overlays/{env}")
+        for env in ("dev", "production", "staging")]
+
+
 def test_the_memory_ceiling_cannot_be_configured_away(tmp_path: Path) -> None:
     repo = copy_tree(EXAMPLE, tmp_path / "repo")
     with (repo / ".llmops-gate.yaml").open("a", encoding="utf-8") as fh:

@@ -171,9 +171,10 @@ STDERR_KEEP = 256 * 1024
 GiB = 1024 * 1024 * 1024
 
 # What the Go runtime prints when an allocation fails (kubectl, kustomize and kubeconform are
-# Go programs): under RLIMIT_DATA mmap fails with ENOMEM and the runtime aborts with one of these.
-OOM_MARKERS = (b"fatal error: runtime: out of memory", b"fatal error: runtime: cannot allocate "
-               b"memory", b"runtime: out of memory", b"cannot allocate memory")
+# Go programs): under RLIMIT_DATA mmap fails with ENOMEM and the runtime aborts with "fatal
+# error: runtime: out of memory", "fatal error: runtime: cannot allocate memory" or, when it
+# happens at start-up, "fatal error: out of memory allocating heap arena map".
+OOM_MARKERS = (b"out of memory", b"cannot allocate memory")
 
 
 def memory_label(limit: int) -> str:

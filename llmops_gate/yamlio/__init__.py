@@ -44,6 +44,11 @@ class Limits:
     max_depth: int = 100
     max_aliases: int = 10_000
     max_alias_expansion: int = 100_000
+    # Not YAML limits, but bounds on what one overlay's build may cost (llmops_gate.guard and
+    # llmops_gate.kustomize): files its build reads, counting each inclusion of a base, and
+    # the memory ceiling of every Kustomize (and kubeconform) process.
+    max_build_files: int = 5_000
+    kustomize_memory: int = 2 * 1024 * MiB
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Limits:
@@ -59,7 +64,11 @@ CEILINGS: dict[str, int] = {
     "max_depth": 500,
     "max_aliases": 1_000_000,
     "max_alias_expansion": 10_000_000,
+    "max_build_files": 1_000_000,
+    "kustomize_memory": 8 * 1024 * MiB,
 }
+# Lower bounds where 1 would make no sense (a Go binary does not start in less).
+FLOORS: dict[str, int] = {"kustomize_memory": 16 * MiB}
 
 _default = Limits()
 

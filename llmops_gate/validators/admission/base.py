@@ -90,6 +90,13 @@ def group_of(doc: Mapping[str, Any]) -> str:
     return api.rpartition("/")[0] if "/" in api else ""
 
 
+def templated(value: str) -> bool:
+    """A value with a `{{ ... }}` placeholder is filled in by a tool before it reaches the
+    cluster (Pipelines-as-Code, ArgoCD ApplicationSet, a Helm chart): what the API server
+    sees is not written here, so it is not judged."""
+    return "{{" in value and "}}" in value
+
+
 def each(problems: Iterable[str], rule: str, path: Path, what: str) -> Iterable[Violation]:
     """A Violation per problem of one value, its message led by what the value is."""
     for problem in problems:

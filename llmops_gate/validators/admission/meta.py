@@ -38,6 +38,7 @@ from llmops_gate.validators.admission.base import (
     get,
     group_of,
     mapping,
+    templated,
 )
 
 K8S_NAMES = ("Kubernetes API conventions, 'Object Names and IDs' "
@@ -116,7 +117,9 @@ def _names(doc: Mapping[str, Any]) -> Iterator[Violation]:
     meta = mapping(doc.get("metadata"))
     check = name_check(kind, group)
     name, generate = meta.get("name"), meta.get("generateName")
-    if isinstance(name, str) and name:
+    if isinstance(name, str) and templated(name):
+        pass
+    elif isinstance(name, str) and name:
         yield from each(check(name), "object-name-invalid", ("metadata", "name"),
                         f"{kind} name '{name}'")
         limit = {"Job": 63, "CronJob": 52}.get(kind) if group == "batch" else None
@@ -125,10 +128,10 @@ def _names(doc: Mapping[str, Any]) -> Iterator[Violation]:
             yield Violation("object-name-invalid",
                             f"{kind} name '{name}': must be no more than {limit} characters "
                             "(it becomes a label value of its pods)", ("metadata", "name"))
-    elif isinstance(generate, str) and generate:
+    elif isinstance(generate, str) and generate and not templated(generate):
         yield from each(check(_mask_trailing_dash(generate)), "generate-name-invalid",
                         ("metadata", "generateName"), f"{kind} generateName '{generate}'")
-    elif name is None and not generate:
+    elif name is None and generate is None:
         yield Violation("object-name-invalid",
                         f"{kind} has no metadata.name: name or generateName is required",
                         ("metadata",) if "metadata" in doc else ())
@@ -144,7 +147,7 @@ def label_violations(value: Any, path: Path) -> Iterator[Violation]:
         key = str(key)
         yield from each(grammar.qualified_name(key), "label-key-invalid", (*path, key),
                         f"label key '{key}'")
-        if isinstance(val, str):
+        if isinstance(val, str) and not templated(val):
             yield from each(grammar.label_value(val), "label-value-invalid", (*path, key),
                             f"label {key}: value '{val}'")
 

@@ -26,8 +26,8 @@ from llmops_gate.validators.admission.base import Path, Rule, Scope, Violation
 from llmops_gate.validators.admission.registry import CHECKS, RULES
 
 if TYPE_CHECKING:
-    from llmops_gate.context import Context
     from llmops_gate.model import Resource, UnitResult
+    from llmops_gate.validators.context import Context
 
 VALIDATOR = "admission"
 

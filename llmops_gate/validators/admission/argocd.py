@@ -11,12 +11,12 @@ application validation (`ValidateDestination` in util/argo):
   knows, spelt as it is documented (`CreateNamespace=true`): ArgoCD compares them as exact
   strings and ignores any other, so `createNamespace=true` never creates the namespace.
 
-Passes:
+Passing:
 
     destination: {server: https://kubernetes.default.svc, namespace: llm-dev}
     syncPolicy: {syncOptions: [CreateNamespace=true, ServerSideApply=true]}
 
-Fails (`argocd-destination`, `argocd-sync-option`):
+Failing (`argocd-destination`, `argocd-sync-option`):
 
     destination: {server: https://kubernetes.default.svc, name: in-cluster}
     syncPolicy: {syncOptions: [CreateNamespaces=true]}

@@ -4,11 +4,11 @@ and `stringData` is a config key (alphanumerics, '-', '_', '.', at most 253 char
 Secret's `data` values are base64 (kubectl and the API server refuse to decode anything else;
 put plain text under `stringData`).
 
-Passes:
+Passing:
 
     data: {config.json: "{}", MODEL_ID: qwen}
 
-Fails (`config-key-invalid`, `secret-data-not-base64`):
+Failing (`config-key-invalid`, `secret-data-not-base64`):
 
     data: {"model id": qwen}        # ConfigMap
     data: {token: not base64!}      # Secret

@@ -18,13 +18,13 @@ the bundled v0.20 CRDs):
 - a ServingRuntime lists `supportedModelFormats` (an InferenceService can select it only by a
   format it lists), and one format has one priority within a runtime.
 
-Passes:
+Passing:
 
     metadata: {name: qwen25-05b-instruct}
     spec: {predictor: {minReplicas: 1, maxReplicas: 2,
                        model: {modelFormat: {name: vLLM}, storageUri: "oci://quay.io/m:1"}}}
 
-Fails (`kserve-isvc-name`, `kserve-replicas`, `kserve-storage-uri`):
+Failing (`kserve-isvc-name`, `kserve-replicas`, `kserve-storage-uri`):
 
     metadata: {name: 2-qwen.25}
     spec: {predictor: {minReplicas: 3, maxReplicas: 2, model: {storageUri: "ftp://host/m"}}}

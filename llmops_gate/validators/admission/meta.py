@@ -9,13 +9,13 @@ Services by a DNS-1035 label (63, starting with a letter), and the RBAC kinds by
 `batch.kubernetes.io/job-name` label of its pods, so it may not exceed 63 characters; a
 CronJob's, with the suffix of its Jobs, 52.
 
-Passes:
+Passing:
 
     metadata:
       name: qwen25-05b-instruct
       labels: {app.kubernetes.io/name: qwen25, opendatahub.io/dashboard: "true"}
 
-Fails (`object-name-invalid`, `label-value-invalid`):
+Failing (`object-name-invalid`, `label-value-invalid`):
 
     metadata:
       name: Qwen2.5_Model

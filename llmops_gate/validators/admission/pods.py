@@ -6,7 +6,7 @@ KServe's ServingRuntime and InferenceService pod specs get the same checks: KSer
 into the Deployments it creates, which the API server then refuses (the InferenceService never
 becomes Ready, and the reason is only in KServe's controller log).
 
-Passes:
+Passing:
 
     containers:
       - name: kserve-container
@@ -14,7 +14,7 @@ Passes:
         volumeMounts: [{name: shm, mountPath: /dev/shm}]
     volumes: [{name: shm, emptyDir: {medium: Memory}}]
 
-Fails (`container-name-invalid`, `port-name-invalid`, `container-port-invalid`,
+Failing (`container-name-invalid`, `port-name-invalid`, `container-port-invalid`,
 `volume-mount-unknown`):
 
     containers:

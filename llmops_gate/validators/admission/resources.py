@@ -9,11 +9,11 @@ limits are also never negative, their names are the standard ones (`cpu`, `memor
 `ephemeral-storage`, `hugepages-<size>`) or an extended resource with a domain
 (`nvidia.com/gpu`), and an extended resource is a whole number.
 
-Passes:
+Passing:
 
     resources: {requests: {cpu: 500m, memory: 4Gi, nvidia.com/gpu: 1}}
 
-Fails (`quantity-invalid`, `resource-name-invalid`):
+Failing (`quantity-invalid`, `resource-name-invalid`):
 
     resources: {requests: {cpu: 2 cores, gpu: 1}}
 """

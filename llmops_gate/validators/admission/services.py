@@ -3,11 +3,11 @@ number 1-65535, `targetPort` a number 1-65535 or an IANA_SVC_NAME, protocol TCP,
 port names DNS-1123 labels, required when there is more than one port and unique; the selector
 is a map of valid label keys and values.
 
-Passes:
+Passing:
 
     ports: [{name: http, port: 80, targetPort: http}, {name: metrics, port: 9090}]
 
-Fails (`service-port-invalid`):
+Failing (`service-port-invalid`):
 
     ports: [{port: 80, targetPort: 8080}, {port: 9090}]
 """

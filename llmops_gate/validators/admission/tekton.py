@@ -11,11 +11,11 @@ checks, learnt from the Tekton documentation ("Tasks": defining steps and parame
 - param names begin with a letter or '_' and contain only alphanumerics, '-', '_' and '.',
   and are unique where they are declared.
 
-Passes:
+Passing:
 
     steps: [{name: validate, image: "quay.io/org/gate:1", script: "llmops-gate validate"}]
 
-Fails (`tekton-step-name`, `tekton-script-and-command`):
+Failing (`tekton-step-name`, `tekton-script-and-command`):
 
     steps: [{name: Validate_Repo, image: "quay.io/org/gate:1", command: [sh], script: "..."}]
 """

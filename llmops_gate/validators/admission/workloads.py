@@ -4,12 +4,12 @@ template; so does a Job that sets one, and a ReplicationController. Selector key
 are label keys and values, and `matchExpressions` use the operators In, NotIn, Exists and
 DoesNotExist (values only with In and NotIn).
 
-Passes:
+Passing:
 
     selector: {matchLabels: {app: vllm}}
     template: {metadata: {labels: {app: vllm, tier: serving}}}
 
-Fails (`selector-mismatch`):
+Failing (`selector-mismatch`):
 
     selector: {matchLabels: {app: vllm}}
     template: {metadata: {labels: {app: vllm-server}}}

@@ -163,7 +163,8 @@ def _implementations(doc: Mapping[str, Any]) -> Iterator[Violation]:
         spec = get(doc, "spec", component)
         if not isinstance(spec, Mapping):
             continue
-        present = [k for k in allowed if isinstance(spec.get(k), Mapping)]
+        # in the order they are written, so the finding points at the extra one
+        present = [k for k in spec if k in allowed and isinstance(spec.get(k), Mapping)]
         found = [*present, *(["containers"] if _custom_is_implementation(spec, len(present))
                              else [])]
         path: Path = ("spec", component)

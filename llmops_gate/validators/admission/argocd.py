@@ -119,7 +119,8 @@ def _application(doc: Mapping[str, Any]) -> Iterator[Violation]:
     elif spec and spec.get("source") is None and not spec.get("sources"):
         yield Violation("argocd-source-and-sources", "the Application has neither spec.source "
                         "nor spec.sources", ("spec",))
-    for i, option in enumerate(get(spec, "syncPolicy", "syncOptions") or []):
+    options = get(spec, "syncPolicy", "syncOptions")
+    for i, option in enumerate(options if isinstance(options, list) else []):
         if isinstance(option, str):
             problem = option_problem(option)
             if problem:

@@ -20,6 +20,7 @@ Failing (`quantity-invalid`, `resource-name-invalid`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -37,6 +38,10 @@ from llmops_gate.validators.admission.base import (
 )
 from llmops_gate.validators.admission.podspec import containers, label, pod_specs
 from llmops_gate.validators.policy.quantity import parse_quantity
+
+# Past this exponent the value is not worth computing exactly (10**1e9 would take the run
+# down); the API server caps such quantities anyway.
+_MAX_EXPONENT = 64
 
 QUANTITY_SOURCE = ("Kubernetes API reference 'Quantity' (the <quantity> grammar); "
                    "k8s.io/apimachinery/pkg/api/resource ParseQuantity; all supported versions")
@@ -73,6 +78,13 @@ def _quantity(value: Any, path: Path, what: str, extended: bool = False,
     if not grammar.is_quantity(value):
         yield Violation("quantity-invalid", f"{what}: '{value}' is not a quantity (e.g. 500m, "
                         "2, 4Gi)", path)
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Violation("quantity-invalid", f"{what}: {value} is not a finite number", path)
+        return
+    text = str(value)
+    exponent = text.lower().rsplit("e", 1)[1] if "e" in text.lower() else "0"
+    if exponent.lstrip("+-").isdigit() and abs(int(exponent)) > _MAX_EXPONENT:
         return
     amount = parse_quantity(value)
     if amount is None:

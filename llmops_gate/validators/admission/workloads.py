@@ -54,7 +54,8 @@ OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 def _expression_matches(expr: Mapping[str, Any], pod_labels: Mapping[str, Any]) -> bool:
     key, op = str(expr.get("key")), expr.get("operator")
-    values = [str(v) for v in expr.get("values") or []]
+    raw = expr.get("values")
+    values = [str(v) for v in raw] if isinstance(raw, list) else []
     if op == "In":
         return key in pod_labels and str(pod_labels[key]) in values
     if op == "NotIn":

@@ -28,7 +28,8 @@ from llmops_gate.errors import GateError
 @click.option("--env", "envs", multiple=True, metavar="NAME",
               help="Validate only this environment (repeatable).")
 @click.option("--only", multiple=True, metavar="V[,V]",
-              help="Run only these validators (build, lint, parse, schema, policy, tekton).")
+              help="Run only these validators (build, lint, parse, schema, admission, policy, "
+                   "tekton).")
 @click.option("--skip", multiple=True, metavar="V[,V]", help="Do not run these validators.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Report format.")

@@ -259,6 +259,11 @@ def resolve(text: str, rules: Rules = KUBERNETES) -> tuple[str, Any]:
     return _resolve(rules, text)
 
 
+def is_plain(node: yaml.Node) -> bool:
+    """An unquoted, non-block scalar (libyaml gives it the style '', pure PyYAML None)."""
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
 def read(text: str, rules: Rules = KUBERNETES) -> Any:
     return resolve(text, rules)[1]
 
@@ -276,11 +281,28 @@ def describe(value: Any) -> str:
     return f"the string {value!r}"
 
 
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def surprising(text: str, tag: str, value: Any) -> bool:
+    """Whether a reader's type for `text` is one its author may well not have meant: `N`,
+    `yes`, `0755`, `1e3`, `1_000`, a date; not `true`, `493`, `1.5` or `~`, which every YAML
+    reader (and JSON) takes for what they look like."""
+    if tag == BOOL:
+        return text not in ("true", "false")
+    if tag == INT:
+        return text != str(value)
+    if tag == FLOAT:
+        return not _PLAIN_DECIMAL.fullmatch(text)
+    return tag == TIMESTAMP
+
+
 def reading_note(text: str, rules: Rules) -> str | None:
     """`Kubernetes reads the unquoted N as the boolean false; quote it: "N"`, when `rules`
-    read the plain scalar `text` as something other than the string written."""
+    read the plain scalar `text` as something other than the string written, and its author
+    may well have meant that string (see `surprising`)."""
     tag, value = resolve(text, rules)
-    if tag in (STR, MERGE):
+    if tag in (STR, MERGE) or not surprising(text, tag, value):
         return None
     if tag == TIMESTAMP:
         if value == text:
@@ -293,7 +315,7 @@ def reading_note(text: str, rules: Rules) -> str | None:
            f"{quoted}"
 
 
-def _go_key(key: Any) -> Any:
+def go_key(key: Any) -> Any:
     """A mapping key as sigs.k8s.io/yaml's JSON conversion names it."""
     if isinstance(key, bool):
         return "true" if key else "false"
@@ -354,7 +376,7 @@ class _GoConstructor:
             if isinstance(key, (list, dict, set)):
                 raise ConstructorError("while constructing a mapping", node.start_mark,
                                        "found unhashable key", key_node.start_mark)
-            mapping[_go_key(key)] = self.construct_object(  # type: ignore[attr-defined]
+            mapping[go_key(key)] = self.construct_object(  # type: ignore[attr-defined]
                 value_node, deep=deep)
         return mapping
 

@@ -151,6 +151,8 @@ def test_reading_note_names_the_value_and_the_fix() -> None:
     assert yaml_reading.reading_note("2024-01-01", KUBERNETES) is None
     assert yaml_reading.reading_note("N", KUSTOMIZE) is None
     assert yaml_reading.reading_note("abc", KUBERNETES) is None
+    for canonical in ("true", "493", "1.5", "~", "-2"):
+        assert yaml_reading.reading_note(canonical, KUBERNETES) is None, canonical
 
 
 # --- the real Go readers --------------------------------------------------------------------

@@ -26,10 +26,11 @@ from llmops_gate.schema_options import schema_options
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
+    field_node,
     field_position,
     read_documents,
 )
-from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate
+from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Scalar
 from llmops_gate.validators.schema.settings import from_sources
 
 STDIN = "stdin"
@@ -99,6 +100,13 @@ def _locator(doc: Document, file: str) -> Locate:
     return locate
 
 
+def _scalar(doc: Document) -> Scalar:
+    def scalar(path: Sequence[int | str]) -> yaml.Node | None:
+        return field_node(doc.node, path)
+
+    return scalar
+
+
 def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
     file = unit.path
     try:
@@ -116,7 +124,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
     dupes_of: dict[int, list[tuple[tuple[int | str, ...], int]]] = {}
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
-                    locate=_locator(doc, file))
+                    locate=_locator(doc, file), scalar=_scalar(doc))
         dupes: list[tuple[tuple[int | str, ...], int]] = []
         if checker.settings.check_duplicates and checker.settings.strict:
             relative = dupes_of.get(id(doc.node))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from llmops_gate.cli import LAZY_COMMANDS
+from llmops_gate.commands import LAZY_COMMANDS
 from tests.conftest import EXAMPLE, ROOT, cli_env, copy_tree, git, init_git_repo, run_cli
 
 SETUP = ROOT / "scripts" / "setup-argocd.sh"
@@ -242,7 +242,7 @@ def test_shellcheck_passes_on_every_script(tmp_path: Path) -> None:
 
 
 def test_retarget_changes_git_sources_only() -> None:
-    from llmops_gate.envs import retarget
+    from llmops_gate.repo.envs import retarget
 
     app = {"kind": "Application", "spec": {"sources": [
         {"repoURL": "https://old.example.com/gitops.git", "path": "overlays/dev",

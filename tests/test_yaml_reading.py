@@ -1,4 +1,4 @@
-"""The YAML readers of llmops_gate.yaml_reading against the Go readers they stand for.
+"""The YAML readers of llmops_gate.yamlio.reading against the Go readers they stand for.
 
 One row per spelling: the value Kubernetes' reader (sigs.k8s.io/yaml over go-yaml v2) gives a
 plain scalar, and the value Kustomize (go-yaml v3, timestamps written as RFC 3339) gives it. The
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from llmops_gate import yaml_reading
-from llmops_gate.yaml_reading import KUBERNETES, KUSTOMIZE, KubeLoader, KustomizeLoader
+from llmops_gate.yamlio import reading as yaml_reading
+from llmops_gate.yamlio.reading import KUBERNETES, KUSTOMIZE, KubeLoader, KustomizeLoader
 from tests.conftest import ROOT
 
 NAN = float("nan")

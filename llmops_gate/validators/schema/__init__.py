@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from llmops_gate.context import Context
     from llmops_gate.model import Finding, Resource
-    from llmops_gate.sourcemap import SourceMap
+    from llmops_gate.validators.context import Context
     from llmops_gate.validators.schema.run import Item, Locate, Scalar
     from llmops_gate.validators.schema.settings import SchemaSettings
+    from llmops_gate.yamlio.sourcemap import SourceMap
 
 PathPart = str | int
 
@@ -200,8 +200,8 @@ def items_of(ctx: Context) -> Iterator[Item]:
 def _timestamps(root: yaml.Node) -> Iterator[tuple[tuple[PathPart, ...], yaml.ScalarNode]]:
     """(path, node) of every unquoted scalar under `root` that Kustomize reads as a timestamp
     and writes back differently (`2024-01-01` -> "2024-01-01T00:00:00Z")."""
-    from llmops_gate import yaml_reading
     from llmops_gate.validators.schema.manifests import key_name
+    from llmops_gate.yamlio import reading as yaml_reading
 
     stack: list[tuple[tuple[PathPart, ...], yaml.Node]] = [((), root)]
     while stack:
@@ -222,8 +222,8 @@ def rewritten(ctx: Context, checker: Any) -> Iterator[Finding]:
     """`rewritten-value`: an unquoted date or time in the sources of a rendered resource that
     Kustomize wrote into it as an RFC 3339 timestamp, so the cluster gets another text (and,
     in a label, one the API server refuses)."""
-    from llmops_gate import yaml_reading
     from llmops_gate.validators.schema.run import value_at
+    from llmops_gate.yamlio import reading as yaml_reading
 
     for item, res in zip(items_of(ctx), ctx.resources(), strict=True):
         if res.unit.kind != "overlay" or not res.source_file:

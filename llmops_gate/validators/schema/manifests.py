@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import caching, yaml_reading
 from llmops_gate.validators.schema.embedded import PathPart
-from llmops_gate.yamlio import KubeLoader
+from llmops_gate.yamlio import KubeLoader, caching
+from llmops_gate.yamlio import reading as yaml_reading
 
 
 @dataclass(frozen=True)

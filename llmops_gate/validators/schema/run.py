@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import caching, yaml_reading
 from llmops_gate.model import Finding, ResourceRef, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -26,6 +25,8 @@ from llmops_gate.validators.schema.store import (
     parse_locations,
     resolve_kubernetes_version,
 )
+from llmops_gate.yamlio import caching
+from llmops_gate.yamlio import reading as yaml_reading
 
 VALIDATOR = "schema"
 # Where a field path is written: (file, line, column, exact). `exact` is False when the field

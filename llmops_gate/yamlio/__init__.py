@@ -14,7 +14,7 @@ every YAML text the tool reads goes through here:
 
 `KubeLoader` reads a plain manifest as kubectl and ArgoCD do (sigs.k8s.io/yaml over go-yaml
 v2: `N` is false, `1e3` is 1000, `12:30:00` a string) and `KustomizeLoader` a Kustomize source
-as Kustomize does (llmops_gate.yaml_reading); `load*` and `compose_all` take either as `loader`.
+as Kustomize does (llmops_gate.yamlio.reading); `load*` and `compose_all` take either as `loader`.
 
 Every refusal is an `UnsafeYAML`, a `yaml.YAMLError` with a rule id, line and column, so code
 that already catches `yaml.YAMLError` turns it into a finding instead of a traceback.
@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 from yaml import events
 
-from llmops_gate.yaml_reading import KubeLoader as KubeLoader
-from llmops_gate.yaml_reading import KustomizeLoader as KustomizeLoader
+from llmops_gate.yamlio.reading import KubeLoader as KubeLoader
+from llmops_gate.yamlio.reading import KustomizeLoader as KustomizeLoader
 
 try:
     SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]

@@ -2,8 +2,9 @@
 
 One row per spelling: the value Kubernetes' reader (sigs.k8s.io/yaml over go-yaml v2) gives a
 plain scalar, and the value Kustomize (go-yaml v3, timestamps written as RFC 3339) gives it. The
-expectations are the published rules (see the module's docstring); two more tests ask the real
-programs: every row through the real kubeconform (a Go program reading YAML with
+expectations are the published rules (see the module's docstring); three more tests ask the real
+programs: every row through kubectl itself (`kubectl label --local -o json`, which prints what
+`kubectl apply` would send), through the real kubeconform (a Go program reading YAML with
 sigs.k8s.io/yaml; run where its binary is found) and through the real `kubectl kustomize`.
 """
 
@@ -205,6 +206,28 @@ def test_every_row_as_kubeconform_reads_it(tmp_path: Path) -> None:
     (tmp_path / "schemas" / "probe_v1.json").write_text(json.dumps(control), encoding="utf-8")
     result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "/f0" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_row_as_kubectl_reads_it(tmp_path: Path) -> None:
+    """kubectl itself: `kubectl label --local -o json` reads the manifest as `kubectl apply`
+    does (sigs.k8s.io/yaml) and prints the JSON it would send, without a cluster."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not on PATH")
+    rows = _json_rows(ROWS, lambda r: r[1])
+    body = "".join(f"  f{i}: {text}\n" for i, text, _ in rows)
+    (tmp_path / "probe.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Probe\nmetadata:\n  name: p\nspec:\n" + body,
+        encoding="utf-8")
+    argv = [kubectl, "label", "--local", "-o", "json", "-f", str(tmp_path / "probe.yaml"),
+            "probe=1"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True,
+                         env={**os.environ, "KUBECONFIG": str(tmp_path / "none")}).stdout
+    spec = json.loads(out)["spec"]
+    wrong = {text: (spec.get(f"f{i}"), want) for i, text, want in rows
+             if spec.get(f"f{i}") != want or isinstance(spec.get(f"f{i}"), bool)
+             != isinstance(want, bool)}
+    assert wrong == {}
 
 
 def test_every_row_as_kubectl_kustomize_renders_it(tmp_path: Path) -> None:

@@ -25,8 +25,9 @@ decides a plain scalar's type from its first character:
   ("for backward compatibility ... code that unmarshals timestamp-like values into interface{}
   will continue to see a string"), and sigs.k8s.io/yaml's `convertToJSONableObject` turns
   boolean, number and null-free keys into strings (`true`, `1`). So in a plain manifest
-  `2024-01-01` reaches the cluster as "2024-01-01": checked with the real kubeconform
-  (tests/test_yaml_reading.py), which reads YAML through sigs.k8s.io/yaml.
+  `2024-01-01` reaches the cluster as "2024-01-01": checked against kubectl itself
+  (`kubectl label --local -o json` prints what `kubectl apply` sends) and the real kubeconform
+  in tests/test_yaml_reading.py.
 
 `KUSTOMIZE` -- Kustomize (kyaml) reads its sources with go-yaml v3, whose resolve.go keeps only
 true/True/TRUE/false/False/FALSE as booleans (YAML 1.2; its README: "YAML 1.1 bools

@@ -8,7 +8,7 @@ overlay rendered by the real Kustomize) and with `schema` on a file, by exact (r
 line) and message.
 
 A plain manifest's date is left alone: sigs.k8s.io/yaml hands go-yaml v2's timestamps on as
-the text written (tests/test_yaml_reading.py checks that against the real kubeconform), so
+the text written (tests/test_yaml_reading.py checks that against kubectl and kubeconform), so
 `kubectl apply` sends the label value "2024-01-01" unchanged; only Kustomize rewrites it.
 """
 

@@ -51,7 +51,8 @@ def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
     path = repo / unit.path
     try:
         text = yamlio.read_text(path, root=repo)
-        docs = list(yamlio.load_all(text))
+        # Read as kubectl apply and ArgoCD read it, not by PyYAML's YAML 1.1 rules.
+        docs = list(yamlio.load_all(text, loader=yamlio.KubeLoader))
     except OSError as exc:
         return UnitResult(unit=unit, error=f"cannot read file: {exc.strerror or exc}")
     except yamlio.UnsafeYAML as exc:

@@ -446,7 +446,9 @@ def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path)
 def parse_stream(text: str, unit: Unit, wrapper_dir: Path, repo: Path) -> list[Resource]:
     """Rendered YAML -> Resources with source files; the build annotations are removed."""
     resources: list[Resource] = []
-    for i, doc in enumerate(yamlio.load_all(text)):
+    # ArgoCD reads Kustomize's output with sigs.k8s.io/yaml; Kustomize quotes every string
+    # that reader could take for another type, so this reads what the cluster gets.
+    for i, doc in enumerate(yamlio.load_all(text, loader=yamlio.KubeLoader)):
         if not isinstance(doc, dict):
             continue
         meta = doc.get("metadata")

@@ -12,6 +12,10 @@ every YAML text the tool reads goes through here:
 - `inspect` does the same walk and also returns duplicate mapping keys, which PyYAML (and the
   cluster) would silently resolve to the last value.
 
+`KubeLoader` reads a plain manifest as kubectl and ArgoCD do (sigs.k8s.io/yaml over go-yaml
+v2: `N` is false, `1e3` is 1000, `12:30:00` a string) and `KustomizeLoader` a Kustomize source
+as Kustomize does (llmops_gate.yamlio.reading); `load*` and `compose_all` take either as `loader`.
+
 Every refusal is an `UnsafeYAML`, a `yaml.YAMLError` with a rule id, line and column, so code
 that already catches `yaml.YAMLError` turns it into a finding instead of a traceback.
 """
@@ -26,6 +30,9 @@ from typing import Any
 
 import yaml
 from yaml import events
+
+from llmops_gate.yamlio.reading import KubeLoader as KubeLoader
+from llmops_gate.yamlio.reading import KustomizeLoader as KustomizeLoader
 
 try:
     SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -272,19 +279,24 @@ def check(text: str, limits: Limits | None = None) -> None:
     _walk(text, limits or _default, "<text>")
 
 
-def load(text: str, limits: Limits | None = None) -> Any:
+Loader = type[yaml.SafeLoader]
+
+
+def load(text: str, limits: Limits | None = None, loader: Loader = SafeLoader) -> Any:
     check(text, limits)
-    return yaml.load(text, Loader=SafeLoader)
+    return yaml.load(text, Loader=loader)
 
 
-def load_all(text: str, limits: Limits | None = None) -> Iterator[Any]:
+def load_all(text: str, limits: Limits | None = None,
+             loader: Loader = SafeLoader) -> Iterator[Any]:
     check(text, limits)
-    return yaml.load_all(text, Loader=SafeLoader)
+    return yaml.load_all(text, Loader=loader)
 
 
-def compose_all(text: str, limits: Limits | None = None) -> Iterator[yaml.Node | None]:
+def compose_all(text: str, limits: Limits | None = None,
+                loader: Loader = SafeLoader) -> Iterator[yaml.Node | None]:
     check(text, limits)
-    return yaml.compose_all(text, Loader=SafeLoader)
+    return yaml.compose_all(text, Loader=loader)
 
 
 def load_file(path: Path, root: Path | None = None) -> Any:

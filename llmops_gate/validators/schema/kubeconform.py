@@ -136,9 +136,11 @@ def problems_from(entry: dict[str, Any]) -> list[Problem]:
             for name in re.findall(r"'([^']*)'", m.group(1)):
                 out.append(Problem("unknown-field", (*path, name), "unknown field"))
         elif m := _TYPE.search(msg):
-            want = " or ".join(w for w in re.split(r"[ ,]+|\bor\b", m.group(1))
-                               if w and w not in ("null", "or"))
-            out.append(Problem("wrong-type", path, f"expected {want}, got {m.group(2)}"))
+            wanted = tuple(w for w in re.split(r"[ ,]+|\bor\b", m.group(1))
+                           if w and w not in ("null", "or"))
+            out.append(Problem("wrong-type", path,
+                               f"expected {' or '.join(wanted)}, got {m.group(2)}",
+                               expected=wanted))
         else:
             out.append(Problem("schema-violation", path, msg))
     return out

@@ -16,7 +16,7 @@ import click
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.config import load_config
+from llmops_gate.config import load_config, promotion_order
 from llmops_gate.discover import discover_units, manifest_files, scan_repo
 from llmops_gate.errors import GateError
 
@@ -46,8 +46,8 @@ def environments(repo: Path) -> list[EnvInfo]:
         return None
 
     out: list[EnvInfo] = []
-    names = config.environment_names or list(dict.fromkeys(
-        u.environment for u in units if u.environment))
+    names = config.environment_names or promotion_order(
+        u.environment for u in units if u.environment)[0]
     for name in names:
         overlays = tuple(u.path for u in units if u.environment == name)
         env = config.environment(name)

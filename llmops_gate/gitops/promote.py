@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate.config import Config, Environment, load_config
+from llmops_gate.config import Config, Environment, load_config, promotion_order
 from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
 from llmops_gate.fsutil import atomic_write
@@ -88,6 +88,9 @@ class TargetPlan:
     changes: list[Change]
     files: dict[str, str]  # repo-relative path -> new text
     own: EnvRender | None = None  # the target rendered without the tool's patch file
+    # Objects the source renders and this target does not: a promotion never creates objects,
+    # so these are named to the user instead of being passed over.
+    missing: list[Key] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +108,12 @@ class Plan:
     def target_names(self) -> list[str]:
         return [t.env for t in self.targets]
 
+    def notes(self) -> list[str]:
+        """One line per object the source has and a target lacks (not promoted)."""
+        return [f"{key} is in {self.source} but not in {t.env}: not promoted (a promotion "
+                f"only changes objects both render; add it to {t.env}'s overlay to carry it)"
+                for t in self.targets for key in t.missing]
+
     def promotion_id(self) -> str:
         blob = json.dumps([self.source, self.source_commit,
                            [(t.env, sorted((str(k), v) for k, v in t.expected.items()))
@@ -113,6 +122,27 @@ class Plan:
 
 
 # --- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The environments in promotion order: the config's `environments:`, else the ones
+    `validate` finds from overlay folder names (dev -> qa or test -> staging -> production)."""
+
+    names: tuple[str, ...]
+    from_config: bool
+    ambiguous: tuple[str, ...] = ()  # found from folders, with no place of their own
+
+    @classmethod
+    def of(cls, config: Config, units: Sequence[Unit]) -> Chain:
+        if config.environment_names:
+            return cls(tuple(config.environment_names), from_config=True)
+        names, ambiguous = promotion_order(u.environment for u in units if u.environment)
+        return cls(tuple(names), from_config=False, ambiguous=tuple(ambiguous))
+
+    def describe(self) -> str:
+        where = "" if self.from_config else ", found from overlay folder names"
+        return f"{', '.join(self.names)}{where}"
 
 
 @dataclass
@@ -125,6 +155,7 @@ class Tree:
     units: list[Unit]
     kustomize: Kustomize
     timeout: float
+    chain: Chain
 
     @classmethod
     def open(cls, root: Path, kustomize: str | None = None) -> Tree:
@@ -134,7 +165,8 @@ class Tree:
         kcfg = config.section("kustomize")
         return cls(root=root, config=config, scan=scan, units=units,
                    kustomize=find_kustomize(kustomize or kcfg.get("path")),
-                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT))
+                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
+                   chain=Chain.of(config, units))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
@@ -189,15 +221,23 @@ def source_values(render: EnvRender, rules: Rules) -> dict[Key, dict[str, Any]]:
     return {k: extract(r.doc, rules) for k, r in render.resources.items()}
 
 
-def chain_targets(config: Config, source: str | None,
+def chain_targets(chain: Chain, source: str | None,
                   targets: Sequence[str]) -> tuple[str, list[str]]:
-    names = config.environment_names
+    names = list(chain.names)
     if not names:
-        raise GateError("no environments in .llmops-gate.yaml: promotion needs the "
-                        "`environments:` chain (for example dev, staging, production)")
+        raise GateError("no environments: .llmops-gate.yaml has no `environments:` chain and "
+                        "no overlay folder is named after one (dev, qa, test, staging, "
+                        "production); list them in promotion order under `environments:`")
     for env in [source, *targets]:
         if env is not None and env not in names:
-            raise GateError(f"unknown environment '{env}' (known: {', '.join(names)})")
+            raise GateError(f"unknown environment '{env}' (known: {chain.describe()})")
+    unordered = [t for t in targets if t in chain.ambiguous]
+    if chain.ambiguous and (source is None or not targets or len(unordered) > 1):
+        raise GateError(f"the environments found from overlay folder names "
+                        f"({', '.join(names)}) have no clear promotion order "
+                        f"({' and '.join(chain.ambiguous)} share a place); name them with "
+                        "--from ENV --to ENV, or list them in promotion order under "
+                        "`environments:` in .llmops-gate.yaml")
     src = source or names[0]
     wanted = set(targets)
     chosen = [n for n in names if n in wanted] if targets else names[names.index(src) + 1:]
@@ -230,8 +270,9 @@ def plan_target(tree: Tree, env: str, src: Mapping[Key, Mapping[str, Any]],
             expected[key] = want
     own = _render_own(tree, env, rules, before) if expected else before
     files = _edits(tree, before, own, expected, rules)
+    missing = sorted(key for key in src if key not in before.resources)
     return TargetPlan(env=env, before=before, expected=expected, changes=changes, files=files,
-                      own=own)
+                      own=own, missing=missing)
 
 
 def _render_own(tree: Tree, env: str, rules: Rules, before: EnvRender) -> EnvRender:
@@ -419,7 +460,10 @@ def _promote_container(c: dict[str, Any], want: Mapping[str, Any], rules: Rules)
 def check_previous(tree: Tree, source: str, targets: Sequence[str],
                    src: Mapping[Key, Mapping[str, Any]], rules: Rules) -> None:
     """`require_previous`: each target only gets what the environment before it runs."""
-    names = tree.config.environment_names
+    names = list(tree.chain.names)
+    if tree.chain.ambiguous:
+        raise GateError("promotion.require_previous needs the environments' order: list them "
+                        "under `environments:` in .llmops-gate.yaml")
     problems: list[str] = []
     for env in targets:
         prev = names[names.index(env) - 1]
@@ -578,7 +622,7 @@ def plan_promotion(tree: Tree, request: Request, rules: Rules,
         src_env, src = request.values_from(tree, rules)
         source, targets = src_env, list(request.targets)
     else:
-        source, targets = chain_targets(tree.config, request.source, request.targets)
+        source, targets = chain_targets(tree.chain, request.source, request.targets)
         src = source_values(tree.render(source, "source environment"), rules)
         if rules.require_previous:
             check_previous(tree, source, targets, src, rules)
@@ -595,6 +639,7 @@ def commit_message(plan: Plan, pid: str) -> str:
     targets = ", ".join(plan.target_names)
     lines = [f"promote: {plan.source}@{plan.source_commit[:7]} -> {targets}", ""]
     lines += [c.line() for c in plan.changes]
+    lines += ["", *plan.notes()] if plan.notes() else []
     lines += ["", f"Promoted-From: {plan.source}", f"Promoted-To: {targets}",
               f"Source-Commit: {plan.source_commit}", f"Promotion-Id: {pid}"]
     return "\n".join(lines) + "\n"
@@ -633,10 +678,12 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             tree = Tree.open(export, request.kustomize)
             rules = Rules.from_config(tree.config)
             targets = (request.targets if request.values_from is not None else
-                       chain_targets(tree.config, request.source, request.targets)[1])
+                       chain_targets(tree.chain, request.source, request.targets)[1])
             overlay_paths = [u.path for env in targets for u in tree.env_units(env)]
             base_branch = preflight(repo, overlay_paths)
             plan, _ = plan_promotion(tree, request, rules, head)
+            for note in plan.notes():
+                say(f"warning: {note}")
             if not plan.changes:
                 return Outcome("up-to-date", plan=plan, text="already up to date",
                                base_branch=base_branch, branch=base_branch)

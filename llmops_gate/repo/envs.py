@@ -85,13 +85,21 @@ def applications(repo: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def retarget(app: Mapping[str, Any], repo_url: str | None,
-             revision: str | None) -> dict[str, Any]:
-    """A copy of `app` with its Git source(s) pointing at `repo_url` and `revision`.
+             revision: str | None, namespace: str | None = None) -> dict[str, Any]:
+    """A copy of `app` with its Git source(s) pointing at `repo_url` and `revision`, and in
+    `namespace` (the ArgoCD instance's) when given.
 
     Helm-chart sources (`chart:` instead of `path:`) of a multi-source Application are left as
     they are: they do not come from the GitOps repo.
     """
     out: dict[str, Any] = json.loads(json.dumps(app))
+    if namespace:
+        # An Application only takes effect in the namespace of the ArgoCD that runs it, and
+        # `oc apply -n` refuses an object whose own namespace differs.
+        meta = out.get("metadata")
+        if not isinstance(meta, dict):
+            meta = out["metadata"] = {}
+        meta["namespace"] = namespace
     spec = out.get("spec") if isinstance(out.get("spec"), dict) else None
     if spec is None:
         return out

@@ -12,10 +12,11 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -44,12 +45,17 @@ from llmops_gate.gitops.values import (
     strip,
 )
 from llmops_gate.model import Finding, Resource, Severity, Unit
-from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.discover import KUSTOMIZATION_NAMES, RepoScan, discover_units, scan_repo
 from llmops_gate.repo.guard import check_overlay
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
 from llmops_gate.yamlio.fsutil import atomic_write
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Say = Callable[[str], None]
+
+# The suffix Kustomize gives a generated ConfigMap or Secret: `-` and ten characters of its
+# hash alphabet (hex without the letters and digits that could spell words).
+_GENERATED_HASH = re.compile(r"-[2456789bcdfghkmt]{10}$")
 
 
 class Refused(Exception):
@@ -156,6 +162,7 @@ class Tree:
     kustomize: Kustomize
     timeout: float
     chain: Chain
+    sources: SourceMap
 
     @classmethod
     def open(cls, root: Path, kustomize: str | None = None) -> Tree:
@@ -166,7 +173,7 @@ class Tree:
         return cls(root=root, config=config, scan=scan, units=units,
                    kustomize=find_kustomize(kustomize or kcfg.get("path")),
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
-                   chain=Chain.of(config, units))
+                   chain=Chain.of(config, units), sources=SourceMap(root))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
@@ -175,6 +182,25 @@ class Tree:
         k = self.scan.kustomizations.get(unit.path)
         data = k.data if k else {}
         return str(data.get("namePrefix") or ""), str(data.get("nameSuffix") or "")
+
+    def _key_name(self, res: Resource, prefix: str, suffix: str, named: bool) -> str:
+        """The name an object has in every environment. Unless the config names the
+        environment's prefix/suffix, it is the name its source document is written with, so
+        affixes set anywhere (the overlay, an intermediate kustomization, a component) come off;
+        a generated ConfigMap or Secret also loses Kustomize's content hash, which differs
+        between environments whose data differs."""
+        name = base_name(res.name, prefix, suffix)
+        source = res.source_file
+        if source is None:
+            return name
+        if PurePosixPath(source).name in KUSTOMIZATION_NAMES:
+            if res.kind in ("ConfigMap", "Secret"):
+                name = _GENERATED_HASH.sub("", name)
+            return name
+        if named:
+            return name
+        doc = self.sources.find_document(source, res.kind, res.name)
+        return doc.name if doc is not None and doc.name and doc.name in res.name else name
 
     def render(self, env: str, what: str = "environment") -> EnvRender:
         cfg_env = self.config.environment(env) or Environment(name=env)
@@ -194,14 +220,15 @@ class Tree:
             if result.error:
                 raise GateError(f"{what} '{env}' does not build ({unit.path}): {result.error}")
             own_prefix, own_suffix = self._overlay_affixes(unit)
+            named = cfg_env.prefix is not None or cfg_env.suffix is not None
             prefix = cfg_env.prefix if cfg_env.prefix is not None else own_prefix
             suffix = cfg_env.suffix if cfg_env.suffix is not None else own_suffix
             for res in result.resources:
-                key = Key(res.kind, base_name(res.name, prefix, suffix))
+                key = Key(res.kind, self._key_name(res, prefix, suffix, named))
                 if key in out.resources:
                     continue
                 out.resources[key] = res
-                out.patch_names[key] = base_name(res.name, own_prefix, own_suffix)
+                out.patch_names[key] = self._key_name(res, own_prefix, own_suffix, True)
         return out
 
 

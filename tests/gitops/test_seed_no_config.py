@@ -204,3 +204,41 @@ def test_object_only_in_source_is_named(seed_remote: Path, tmp_path: Path) -> No
     body = git(repo, "log", "-1", "--format=%B")
     assert "\n\n" + "\n".join(notes) + "\n\nPromoted-From: dev\n" in body
     assert "chat-template" not in git(repo, "show", "--name-only", "--format=", "HEAD")
+
+
+def _generator(env: str) -> str:
+    return f"configMapGenerator:\n  - name: vllm-extra\n    literals: [ENV={env}]\n"
+
+
+def test_names_come_from_the_renders(seed_remote: Path, tmp_path: Path) -> None:
+    """staging's prefix is set by an intermediate kustomization, not by its overlay, and each
+    environment generates a ConfigMap whose hash suffix differs: objects still match across
+    environments by the names they are written with."""
+    repo = _clone(seed_remote, tmp_path / "repo")
+    layer = repo / "deploy_model/layers/staging"
+    layer.mkdir(parents=True)
+    (layer / "kustomization.yaml").write_text("namePrefix: staging-\nresources:\n"
+                                              "  - ../../base\n")
+    for env in ("dev", "staging"):
+        k = repo / OVERLAYS / env / "kustomization.yaml"
+        text = k.read_text() + _generator(env)
+        if env == "staging":
+            text = text.replace("namePrefix: staging-\n", "").replace(
+                "  - ../../base\n", "  - ../../layers/staging\n")
+        k.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "staging: names from a layer; a generated ConfigMap each")
+    before = _renders(repo)
+    assert obj(before["staging"], "ServingRuntime")["metadata"]["name"] == \
+        "staging-qwen25-05b-instruct"
+    assert obj(before["staging"], "ConfigMap")["metadata"]["name"] != \
+        obj(before["dev"], "ConfigMap")["metadata"]["name"].replace("dev-", "")
+
+    result = run_cli("promote", "--repo", repo, "--to", "staging", "--no-validate")
+    assert result.code == 0, result.stdout + result.stderr
+    assert "warning:" not in result.stderr
+    assert "staging ServingRuntime/qwen25-05b-instruct container.kserve-container.args:" in \
+        result.stdout
+    after = render(repo, f"{OVERLAYS}/staging")
+    assert runtime_container(after)["args"] == runtime_container(before["dev"])["args"]
+    assert obj(after, "ConfigMap") == obj(before["staging"], "ConfigMap")

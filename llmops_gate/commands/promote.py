@@ -252,7 +252,7 @@ def diff_command(source: str | None, target: str, repo: Path,
     """The rendered difference between two environments, promoted fields marked."""
     tree = Tree.open(repo.resolve(), kustomize_path)
     rules = Rules.from_config(tree.config)
-    src_name, _ = chain_targets(tree.config, source, [target])
+    src_name, _ = chain_targets(tree.chain, source, [target])
     src = tree.render(src_name, "source environment")
     dst = tree.render(target, "target environment")
     values = source_values(src, rules)
@@ -388,8 +388,8 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
         r.close()
 
     def values_from(tree: Tree, rules: Rules) -> tuple[str, dict[Key, dict[str, Any]]]:
-        if env not in tree.config.environment_names:
-            raise GateError(f"unknown environment '{env}'")
+        if env not in tree.chain.names:
+            raise GateError(f"unknown environment '{env}' (known: {tree.chain.describe()})")
         r2 = Repo(repo)
         try:
             with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
@@ -404,6 +404,7 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
     def message(plan: Plan, pid: str) -> str:
         lines = [f"rollback: {env} to before {target.promotion_id}", ""]
         lines += [c.line() for c in plan.changes]
+        lines += ["", *plan.notes()] if plan.notes() else []
         lines += ["", f"Promoted-From: {env}", f"Promoted-To: {env}",
                   f"Source-Commit: {parent}", f"Promotion-Id: {pid}",
                   f"Rollback-Of: {target.promotion_id}"]

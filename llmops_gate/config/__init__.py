@@ -6,7 +6,7 @@ bad type stops the run with one message naming the key and the file (exit 2).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,6 +316,23 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
 
 ENV_ALIASES = {"dev": "dev", "development": "dev", "staging": "staging", "stage": "staging",
                "prod": "production", "production": "production", "qa": "qa", "test": "test"}
+
+
+# Where an environment found from a folder name sits in the promotion chain when no config
+# lists the chain: qa and test are stages between dev and staging, and share a place, so a repo
+# with both has no order we can assume.
+PROMOTION_RANK = {"dev": 0, "qa": 1, "test": 1, "staging": 2, "production": 3}
+
+
+def promotion_order(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Environments found from folder names in promotion order (dev -> qa or test -> staging ->
+    production), and the ones whose place is ambiguous (two of them share a rank)."""
+    unique = list(dict.fromkeys(names))
+    ordered = sorted(unique, key=lambda n: (PROMOTION_RANK.get(n, len(PROMOTION_RANK)), n))
+    ranks = [PROMOTION_RANK.get(n) for n in ordered]
+    ambiguous = [n for n, r in zip(ordered, ranks, strict=True)
+                 if r is None or ranks.count(r) > 1]
+    return ordered, ambiguous
 
 
 def environment_from_folder(path: str) -> str | None:

@@ -16,6 +16,7 @@ import yaml
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.review.settings import REVIEW_SCHEMA
 from llmops_gate.schema_options import CONFIG_SECTION as SCHEMA_SECTION
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
@@ -152,6 +153,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "schema": SCHEMA_SECTION,
         "policy": POLICY_SCHEMA,
         "promotion": PROMOTION_SCHEMA,
+        "review": REVIEW_SCHEMA,
     },
 }
 

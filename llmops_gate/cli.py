@@ -38,6 +38,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "history": "llmops_gate.gitops.commands:history",
     "rollback": "llmops_gate.gitops.commands:rollback",
     "plan": "llmops_gate.plan:plan",
+    "review": "llmops_gate.commands.review:review",
+    "status": "llmops_gate.commands.status:status",
 }
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")

@@ -145,7 +145,7 @@ def render_pair(repo: Path, base_rev: str, head_rev: str | None = None,
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
     head_commit = resolve_commit(repo, head_rev, "--head") if head_rev else None
-    base_commit, merge_base = resolve_base(repo, base_rev, head_commit or "HEAD", "--base")
+    _, merge_base = resolve_base(repo, base_rev, head_commit or "HEAD", "--base")
     with tempfile.TemporaryDirectory(prefix="llmops-gate-review-") as tmp:
         head_root = repo
         if head_commit is not None:

@@ -105,9 +105,8 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any]:
                 if predictor.get(key) is not None:
                     out[f"replicas.{key}"] = str(predictor[key])
             sizes("model.", _dig(predictor, "model", "resources"))
-    elif kind in WORKLOAD_PODSPEC and kind != "Pod":
-        if _dig(doc, "spec", "replicas") is not None:
-            out["replicas"] = str(_dig(doc, "spec", "replicas"))
+    elif kind in WORKLOAD_PODSPEC and _dig(doc, "spec", "replicas") is not None:
+        out["replicas"] = str(_dig(doc, "spec", "replicas"))
     for items in container_lists(doc):
         for c in items:
             if isinstance(c, Mapping) and isinstance(c.get("name"), str):

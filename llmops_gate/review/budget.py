@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from llmops_gate.review.markdown import ResourceBlock, Sections, code, text
+from llmops_gate.review.markdown import ResourceBlock, Sections, UnitBlock, code, text
 from llmops_gate.review.report import Review
 
 NAMES_SHOWN = 12
@@ -114,34 +114,57 @@ def _fitted(parts: list[str], sections: Sections, full: str) -> Fitted:
     return Fitted(parts=tuple(parts), omitted=omitted, collapsed=collapsed, full=full)
 
 
+def _pieces(units: list[UnitBlock], room: int) -> list[UnitBlock]:
+    """The overlays' blocks, an overlay too long for one comment cut into runs of whole
+    resource diffs (a single diff longer than a comment is left out)."""
+    out: list[UnitBlock] = []
+    for u in units:
+        if len(u.render()) <= room:
+            out.append(u)
+            continue
+        total = len(u.resources)
+        empty = len(UnitBlock(unit=u.unit, errors=u.errors, span=(total, total, total))
+                    .render())
+        chunk: list[ResourceBlock] = []
+        size = empty
+        first = 1
+        for n, r in enumerate(u.resources, start=1):
+            if empty + len(r.render()) > room:
+                r.omitted = True
+            if chunk and size + len(r.render()) > room:
+                out.append(UnitBlock(unit=u.unit, errors=u.errors, resources=chunk,
+                                     span=(first, n - 1, total)))
+                chunk, size, first = [], empty, n
+            chunk.append(r)
+            size += len(r.render())
+        out.append(UnitBlock(unit=u.unit, errors=u.errors, resources=chunk,
+                             span=(first, total, total)))
+    return out
+
+
 def _split(sections: Sections, limit: int, full_name: str | None) -> list[str]:
     """Part 1: title, table, release summary, validation; then the overlays' details packed
-    into as few further parts as fit (an overlay too long for a part alone is shortened)."""
-    units = list(sections.units)
-    # First guess the number of parts; the titles' "N/M" only changes their length a little.
-    margin = 200
-    groups: list[list[int]] = []
+    into as few further parts as fit."""
+    margin = 300  # the part's title line
+    pieces = _pieces(list(sections.units), limit - margin)
+    groups: list[list[UnitBlock]] = []
     size = 0
-    for i, u in enumerate(units):
-        block = len(u.render()) + 1
-        if block + margin > limit:
-            one = Sections(review=sections.review, units=[u])
-            _shrink(one, limit - margin, full_name, body=_units_body(one))
-            block = len(u.render()) + 1
+    for piece in pieces:
+        block = len(piece.render()) + 1
         if groups and size + block + margin <= limit:
-            groups[-1].append(i)
+            groups[-1].append(piece)
             size += block
         else:
-            groups.append([i])
+            groups.append([piece])
             size = block
     total = 1 + len(groups)
+    units = sections.units
     sections.units = []
     front = _shrink(sections, limit, full_name, body=lambda: sections.front(1, total))
     sections.units = units
     parts = [front]
     for n, group in enumerate(groups, start=2):
-        body = sections.title(n, total) + "".join(units[i].render() + "\n" for i in group)
-        parts.append(body)
+        parts.append(sections.title(n, total) + "".join(p.render() + "\n" for p in group))
     return parts
 
 

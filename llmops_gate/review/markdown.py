@@ -69,6 +69,7 @@ class UnitBlock:
     errors: int
     resources: list[ResourceBlock] = field(default_factory=list)
     collapsed: bool = False  # everything but the summary line left out
+    span: tuple[int, int, int] | None = None  # (first, last, of) when split over comments
 
     def summary_line(self) -> str:
         u = self.unit
@@ -78,7 +79,9 @@ class UnitBlock:
             counts = f"overlay {u.status}; {counts}" if u.kind == "overlay" else \
                 f"manifest {u.status}; {counts}"
         env = f"{u.environment} · " if u.environment else ""
-        return html.escape(f"{env}{u.path}: {counts}", quote=False)
+        span = f" (resources {self.span[0]}-{self.span[1]} of {self.span[2]})" \
+            if self.span else ""
+        return html.escape(f"{env}{u.path}: {counts}{span}", quote=False)
 
     def render(self) -> str:
         u = self.unit

@@ -166,9 +166,3 @@ def _split(sections: Sections, limit: int, full_name: str | None) -> list[str]:
     for n, group in enumerate(groups, start=2):
         parts.append(sections.title(n, total) + "".join(p.render() + "\n" for p in group))
     return parts
-
-
-def _units_body(sections: Sections) -> Callable[[], str]:
-    def body() -> str:
-        return "".join(x.render() + "\n" for x in sections.units) + sections.note
-    return body

@@ -65,7 +65,7 @@ def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | Non
            config_path: Path | None, jobs: int | None) -> None:
     """What a change does on the cluster: rendered diffs per environment, a release summary
     and the head's validation."""
-    from llmops_gate.cli import emit
+    from llmops_gate.commands.output import emit
     from llmops_gate.review import budget, text
     from llmops_gate.review import post as posting
     from llmops_gate.review.markdown import render_full

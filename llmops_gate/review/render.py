@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops_gate import guard, redact
-from llmops_gate.changes import ChangeSet, export_revision, resolve_base, resolve_commit
 from llmops_gate.config import Config, load_config
-from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.engine import Options, read_manifest, refuse_repo_program, render_all
 from llmops_gate.errors import GateError
-from llmops_gate.kustomize import DEFAULT_TIMEOUT, find_kustomize
 from llmops_gate.model import Finding, Unit, UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo import guard
+from llmops_gate.repo.changes import ChangeSet, export_revision, resolve_base, resolve_commit
+from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, find_kustomize
+from llmops_gate.yamlio import redact
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 APPLICATION_KINDS = ("Application", "ApplicationSet")
 
@@ -138,7 +139,7 @@ def render_pair(repo: Path, base_rev: str, head_rev: str | None = None,
                 opts: RenderOptions | None = None) -> Pair:
     """Render every unit the change from `base_rev` to `head_rev` (default: the work tree)
     can affect, at both ends."""
-    from llmops_gate.changes import select_changed
+    from llmops_gate.repo.changes import select_changed
 
     opts = opts or RenderOptions()
     repo = repo.resolve() if repo.exists() else repo

@@ -10,11 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from llmops_gate import __version__, redact
+from llmops_gate import __version__
 from llmops_gate.model import Finding, Severity
 from llmops_gate.review.diff import UnitDiff, diff_unit
 from llmops_gate.review.render import Pair, RenderOptions, render_pair
 from llmops_gate.review.settings import ReviewSettings
+from llmops_gate.yamlio import redact
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def _render_side(root: Path, config: Config, scan: RepoScan, units: Sequence[Uni
     rendered: dict[str, RenderedUnit] = {}
     for result in results:
         rendered[result.unit.path] = _as_rendered(result)
-    apps = tuple(_applications(root, scan, config, sources))
+    apps = tuple(applications(root, scan, config, sources))
     secrets = redact.collect(root, scan.yaml_files, scan.kustomizations.values(),
                              (res for r in results for res in r.resources))
     return Side(commit=commit, config=config, units=rendered, applications=apps,
@@ -113,9 +113,10 @@ def _as_rendered(result: UnitResult) -> RenderedUnit:
         RenderedDoc(doc=r.doc, file=r.source_file, line=r.source_line) for r in result.resources))
 
 
-def _applications(root: Path, scan: RepoScan, config: Config,
-                  sources: SourceMap) -> Iterable[dict[str, Any]]:
+def applications(root: Path, scan: RepoScan, config: Config,
+                 sources: SourceMap | None = None) -> Iterable[dict[str, Any]]:
     """Every ArgoCD Application (and ApplicationSet) written as a plain manifest."""
+    sources = sources or SourceMap(root)
     for unit in discover_units(scan, config):
         if unit.kind != "manifest":
             continue

@@ -173,12 +173,32 @@ def _forge_target(request: Request, remote: str) -> forge.Forge:
     return forge.resolve(tree_rules.forge, url)
 
 
-def _open_pr(target: forge.Forge, outcome: Outcome) -> None:
+def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
+                  kustomize: str | None) -> str:
+    """The commit body, then what the promotion does on the cluster: the release summary and
+    the rendered diffs of the targets (within the forge's size limit)."""
+    from llmops_gate.review import budget
+    from llmops_gate.review.render import RenderOptions
+    from llmops_gate.review.report import review
+
+    assert outcome.plan is not None and outcome.commit is not None
+    try:
+        result = review(repo, outcome.plan.source_commit, outcome.commit,
+                        RenderOptions(kustomize=kustomize, validate=False))
+    except GateError as exc:
+        return f"{lead}\n\n(llmops-gate could not render the review of this promotion: {exc})"
+    return budget.request_body(result, lead, result.settings.limit(target.provider))
+
+
+def _open_pr(target: forge.Forge, outcome: Outcome, repo: Path,
+             kustomize: str | None = None) -> None:
     if outcome.status != "promoted" or outcome.plan is None:
         return
     subject, _, body = outcome.text.partition("\n")
     link = forge.open_request(target, head=str(outcome.branch),
-                              base=str(outcome.base_branch), title=subject, body=body.strip())
+                              base=str(outcome.base_branch), title=subject,
+                              body=_request_body(target, outcome, body.strip(), repo,
+                                                kustomize))
     click.echo(f"opened {'pull' if target.provider == 'github' else 'merge'} request: {link}")
 
 
@@ -234,7 +254,7 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
         return
     _print_outcome(outcome)
     if target is not None:
-        _open_pr(target, outcome)
+        _open_pr(target, outcome, repo, kustomize_path)
     sys.exit(EXIT_OK)
 
 

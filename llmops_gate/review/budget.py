@@ -166,3 +166,15 @@ def _split(sections: Sections, limit: int, full_name: str | None) -> list[str]:
     for n, group in enumerate(groups, start=2):
         parts.append(sections.title(n, total) + "".join(p.render() + "\n" for p in group))
     return parts
+
+
+def request_body(review: Review, lead: str, limit: int) -> str:
+    """A pull/merge request description: `lead` (the promotion's commit body), then the
+    review's summary and rendered diffs within what is left of `limit`."""
+    room = limit - len(lead) - 2
+    if room < 2000:
+        return lead[:limit]
+    body = fit(review, room).parts[0]
+    # The marker is for the tool's own comments; a description is not one.
+    body = body.split("\n", 1)[1] if body.startswith("<!-- llmops-gate:review:") else body
+    return f"{lead}\n\n{body}" if lead else body

@@ -47,6 +47,12 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--pr", "pr_number", type=click.IntRange(min=1), default=None,
               help="The pull/merge request number for --post (default: from the CI "
                    "environment: GITHUB_REF, CI_MERGE_REQUEST_IID, PULL_REQUEST_NUMBER).")
+@click.option("--repository", metavar="OWNER/NAME", default=None,
+              help="The forge's name of the repository for --post (default: "
+                   "promotion.forge.repository, else the remote's URL).")
+@click.option("--api-url", metavar="URL", default=None,
+              help="The forge's REST API root for --post (default: promotion.forge.api_url, "
+                   "else github.com's or gitlab.com's).")
 @click.option("--remote", default="origin", show_default=True,
               help="Remote whose URL tells the forge when the config does not.")
 @click.option("--no-validate", is_flag=True, help="Do not run the validators on the head.")
@@ -61,7 +67,7 @@ FORMATS = ("text", "json", "markdown")
 def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | None,
            full_report: Path | None, max_chars: int | None, forge_name: str | None,
            split: bool, source_url: str | None, post: bool, pr_number: int | None,
-           remote: str, no_validate: bool, fail_on_errors: bool, kustomize_path: str | None,
+           repository: str | None, api_url: str | None, remote: str, no_validate: bool, fail_on_errors: bool, kustomize_path: str | None,
            config_path: Path | None, jobs: int | None) -> None:
     """What a change does on the cluster: rendered diffs per environment, a release summary
     and the head's validation."""
@@ -76,7 +82,8 @@ def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | Non
     for path in (output, full_report):
         if path is not None and not path.parent.is_dir():
             raise GateError(f"{path}: cannot write: folder {path.parent} does not exist")
-    target = posting.resolve_target(repo, remote, pr_number, forge_name) if post else None
+    target = posting.resolve_target(repo, remote, pr_number, forge_name,
+                                    repository=repository, api_url=api_url) if post else None
     result = make_review(repo, base, head, RenderOptions(
         config_path=config_path, kustomize=kustomize_path, jobs=jobs,
         validate=not no_validate))

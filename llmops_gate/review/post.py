@@ -55,15 +55,18 @@ def _remote_url(repo: Path, remote: str) -> str | None:
 
 
 def resolve_target(repo: Path, remote: str, number: int | None, provider: str | None,
-                   environ: Mapping[str, str] | None = None) -> Target:
+                   environ: Mapping[str, str] | None = None, repository: str | None = None,
+                   api_url: str | None = None) -> Target:
     """Where --post writes: the forge (from `promotion.forge` in the config, else the remote's
     URL) and the request number. Resolved before any rendering, so a missing token fails
     fast."""
     env = os.environ if environ is None else environ
     config = load_config(repo)
     settings = dict(config.section("promotion").get("forge") or {})
-    if provider:
-        settings["provider"] = provider
+    for key, value in (("provider", provider), ("repository", repository),
+                       ("api_url", api_url)):
+        if value:
+            settings[key] = value
     target = forge.resolve(settings, _remote_url(repo, remote), env, what="--post")
     number = number or pr_from_env(env)
     if number is None:

@@ -208,7 +208,8 @@ class Normaliser:
                     for pointer in ignore.pointers:
                         remove_pointer(doc, pointer)
             _clean_empty(doc)
-            out.append(RenderedDoc(doc=doc, file=d.file, line=d.line))
+            out.append(RenderedDoc(doc=doc, file=d.file, line=d.line,
+                                   name=ResourceRef.of(d.doc).name))
         return out
 
 
@@ -296,9 +297,11 @@ def diff_unit(path: str, base: RenderedUnit | None, head: RenderedUnit | None,
         if da == db:
             unchanged += 1
             continue
-        doc = db if db is not None else da
-        assert doc is not None
-        ref = ResourceRef.of(doc)
+        where = b if b is not None else a
+        assert where is not None
+        ref = ResourceRef.of(where.doc)
+        if where.name:  # the name as rendered (with its hash suffix), not the compared one
+            ref = ResourceRef(ref.api_version, ref.kind, where.name, ref.namespace)
         facts.extend(release_facts(str(ref), da, db))
         if ref.kind == "Secret":
             da, db = hide_secret_values(da, db)
@@ -306,8 +309,6 @@ def diff_unit(path: str, base: RenderedUnit | None, head: RenderedUnit | None,
         if mask is not None:
             text = mask(text)
         status = "added" if a is None else "removed" if b is None else "changed"
-        where = b if b is not None else a
-        assert where is not None
         changes.append(ResourceChange(status=status, ref=ref, diff=text, file=where.file,
                                       line=where.line))
     if head is None:

@@ -36,6 +36,7 @@ class RenderedDoc:
     doc: dict[str, Any]
     file: str | None
     line: int | None
+    name: str | None = None  # as rendered, when `doc` is a normalised copy
 
 
 @dataclass(frozen=True)

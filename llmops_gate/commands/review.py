@@ -67,7 +67,8 @@ FORMATS = ("text", "json", "markdown")
 def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | None,
            full_report: Path | None, max_chars: int | None, forge_name: str | None,
            split: bool, source_url: str | None, post: bool, pr_number: int | None,
-           repository: str | None, api_url: str | None, remote: str, no_validate: bool, fail_on_errors: bool, kustomize_path: str | None,
+           repository: str | None, api_url: str | None, remote: str, no_validate: bool,
+           fail_on_errors: bool, kustomize_path: str | None,
            config_path: Path | None, jobs: int | None) -> None:
     """What a change does on the cluster: rendered diffs per environment, a release summary
     and the head's validation."""

@@ -20,7 +20,7 @@ def status(repo: Path, fmt: str, output: Path | None, kustomize_path: str | None
     """Each environment's model, runtime image, vLLM arguments, GPUs, replicas, last
     promotion and sync policy; where it differs from the one before it."""
     from llmops_gate.commands.output import emit
-    from llmops_gate.gitops import status as st
+    from llmops_gate.review import status as st
 
     result = st.status(repo, kustomize_path)
     render = {"json": st.render_json, "markdown": st.render_markdown}.get(fmt, st.render_text)

@@ -15,9 +15,9 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.config.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.config.review_section import REVIEW_SCHEMA
 from llmops_gate.config.schema_section import CONFIG_SECTION as SCHEMA_SECTION
 from llmops_gate.errors import GateError
-from llmops_gate.review.settings import REVIEW_SCHEMA
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import fnmatch
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,8 +153,6 @@ class Ignore:
 def application_ignores(applications: Iterable[Mapping[str, Any]],
                         path: str) -> list[Ignore]:
     """The `ignoreDifferences` (JSON pointers) of the Applications whose source is `path`."""
-    import os
-
     out: list[Ignore] = []
     for app in applications:
         spec = app.get("spec")
@@ -183,6 +182,8 @@ class Normaliser:
 
     def __init__(self, settings: ReviewSettings, ignores: Sequence[Ignore]) -> None:
         self.settings = settings
+        self.applied: set[str] = set()  # the Application's pointers that named something
+        self.from_app = {p for i in ignores for p in i.pointers}
         self.ignores = list(ignores) + [
             Ignore(pointers=(f.pointer,), kind=f.kind, name=f.name)
             for f in settings.ignore_fields]
@@ -206,7 +207,8 @@ class Normaliser:
             for ignore in self.ignores:
                 if ignore.applies(doc):
                     for pointer in ignore.pointers:
-                        remove_pointer(doc, pointer)
+                        if remove_pointer(doc, pointer) and pointer in self.from_app:
+                            self.applied.add(pointer)
             _clean_empty(doc)
             out.append(RenderedDoc(doc=doc, file=d.file, line=d.line,
                                    name=ResourceRef.of(d.doc).name))
@@ -323,4 +325,4 @@ def diff_unit(path: str, base: RenderedUnit | None, head: RenderedUnit | None,
     return UnitDiff(path=path, kind=kind, environment=env, status=status,
                     changes=tuple(changes), facts=tuple(facts), unchanged=unchanged,
                     why=tuple(why),
-                    filtered=tuple(p for i in ignores for p in i.pointers))
+                    filtered=tuple(sorted(normal.applied)))

@@ -107,6 +107,7 @@ def as_dict(review: Review) -> dict[str, Any]:
             "removed": u.count("removed"),
             "changed": u.count("changed"),
             "unchanged": u.unchanged,
+            "ignored": list(u.filtered),
             "errors": review.unit_errors(u.path),
             "release": [f.to_json() for f in u.facts],
             "resources": [c.to_json() for c in u.changes],

@@ -206,7 +206,7 @@ def _arg_facts(ref: str, label: str, old: Any, new: Any) -> Iterator[Fact]:
         elif a[name] != b[name]:
             yield Fact(ref, f"{label}[{name}]", a[name], b[name],
                        f"vLLM argument {name}: {a[name] or '(flag)'} -> {b[name] or '(flag)'}")
-    if not any(True for n in set(a) ^ set(b)) and all(a[n] == b[n] for n in a) and old != new:
+    if set(a) == set(b) and all(a[n] == b[n] for n in a) and old != new:
         yield Fact(ref, label, _s(old), _s(new), "vLLM arguments reordered: "
                    f"{short(old)} -> {short(new)}")
 

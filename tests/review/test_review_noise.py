@@ -99,6 +99,7 @@ def test_hash_suffix_labels_ignore_differences_and_configured_fields_are_left_ou
     # (review.ignore_fields) are not compared at all.
     assert facts(dev) == []
     assert dev["unchanged"] == 1
+    assert dev["ignored"] == ["/spec/replicas"]
 
 
 def test_filters_can_be_switched_off(tmp_path: Path) -> None:

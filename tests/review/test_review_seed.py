@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from tests.review.helpers import OVERLAYS, changed, diff_lines, facts, review_json, seed_history
+from tests.conftest import SEED
+from tests.review.helpers import (
+    OVERLAYS,
+    changed,
+    commit_all,
+    diff_lines,
+    facts,
+    review_json,
+    seed_history,
+)
+
+REVISIONS = SEED / "revisions"
 
 OLD_IMAGE = "quay.io/modh/vllm:rhoai-2.22-cuda-5e9c649953464aa3a668aba1774e42fc933f721b"
 NEW_DIGEST = "sha256:5800e12b2a465f15961fcf34b645d79ed4f91ec9161eab22b1205d12682183c8"
@@ -51,3 +63,25 @@ def test_upstream_base_image_change_shows_all_three_environments(tmp_path: Path)
         assert image["old"] == OLD_IMAGE
         assert image["new"].endswith(f"@{NEW_DIGEST}")
         assert f"digest (none) -> {NEW_DIGEST}" in image["text"]
+
+
+def test_promotion_of_upstream_dev_state_shows_staging_and_production(tmp_path: Path) -> None:
+    # Upstream's dev at 16-1b31edb (five vLLM arguments added) over 09-6ffa1c9, promoted by
+    # llmops-gate. Upstream never gave an environment its own model or image, so the summary
+    # names the arguments (the example's promotion test covers model and image).
+    from tests.conftest import run_cli
+
+    repo = seed_history(tmp_path / "seed", "09-6ffa1c9")
+    shutil.copyfile(REVISIONS / "16-1b31edb" / OVERLAYS / "dev" / "kustomization.yaml",
+                    repo / OVERLAYS / "dev" / "kustomization.yaml")
+    commit_all(repo, "upstream 16-1b31edb: dev - roll back to final configs")
+    result = run_cli("promote", "--repo", repo, "--no-validate")
+    assert result.code == 0, result.stderr
+    data = review_json(repo, "--base", "HEAD~1", "--head", "HEAD", "--no-validate")
+    units = changed(data)
+    assert [u["environment"] for u in units.values()] == ["staging", "production"]
+    for unit in units.values():
+        words = facts(unit)
+        assert "vLLM argument --enable-auto-tool-choice added" in words, words
+        assert "vLLM argument --tool-call-parser=hermes added" in words, words
+        assert not any(w.startswith(("model ", "runtime image")) for w in words), words

@@ -10,7 +10,6 @@ everything when the change alters how validation works.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.config import Config, load_config
-from llmops_gate.engine import Options, read_manifest, refuse_repo_program, render_all
+from llmops_gate.engine import Options, available_cpus, read_manifest, render_all
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Unit, UnitResult
 from llmops_gate.repo import guard
 from llmops_gate.repo.changes import ChangeSet, export_revision, resolve_base, resolve_commit
 from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
-from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, find_kustomize
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, choose_kustomize
 from llmops_gate.yamlio import redact
 from llmops_gate.yamlio.sourcemap import SourceMap
 
@@ -85,13 +84,14 @@ class RenderOptions:
 def _render_side(root: Path, config: Config, scan: RepoScan, units: Sequence[Unit],
                  opts: RenderOptions, commit: str | None, repo_for_guard: Path) -> Side:
     kcfg = config.section("kustomize")
-    kustomize = find_kustomize(opts.kustomize or kcfg.get("path"))
-    if not opts.kustomize:
-        refuse_repo_program(repo_for_guard, kustomize.argv[0], config)
+    # The one door of every render (issue 12): a Kustomize inside the repository, or inside
+    # this side's private export of it, is refused before anything runs.
+    kustomize = choose_kustomize(repo_for_guard, config, opts.kustomize,
+                                 also_inside=(root,) if root != repo_for_guard else ())
     timeout = float(opts.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(root)
     refused = {u.path: guard.check_overlay(root, scan, u) for u in units if u.kind == "overlay"}
-    results = render_all(root, units, kustomize, sources, opts.jobs or os.cpu_count() or 1,
+    results = render_all(root, units, kustomize, sources, opts.jobs or available_cpus(),
                          timeout, refused=refused)
     rendered: dict[str, RenderedUnit] = {}
     for result in results:

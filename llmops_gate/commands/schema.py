@@ -26,10 +26,11 @@ from llmops_gate.model import Finding, Report, Severity, Unit
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
+    field_node,
     field_position,
     read_documents,
 )
-from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate
+from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Scalar
 from llmops_gate.validators.schema.settings import from_sources
 
 STDIN = "stdin"
@@ -99,6 +100,13 @@ def _locator(doc: Document, file: str) -> Locate:
     return locate
 
 
+def _scalar(doc: Document) -> Scalar:
+    def scalar(path: Sequence[int | str]) -> yaml.Node | None:
+        return field_node(doc.node, path)
+
+    return scalar
+
+
 def check_text(checker: Checker, text: str, unit: Unit,
                admission: bool = False) -> Iterator[Finding]:
     """Schema findings of one file's text, and with `admission` the API server's and the
@@ -119,7 +127,7 @@ def check_text(checker: Checker, text: str, unit: Unit,
     dupes_of: dict[int, list[tuple[tuple[int | str, ...], int]]] = {}
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
-                    locate=_locator(doc, file))
+                    locate=_locator(doc, file), scalar=_scalar(doc))
         dupes: list[tuple[tuple[int | str, ...], int]] = []
         if checker.settings.check_duplicates and checker.settings.strict:
             relative = dupes_of.get(id(doc.node))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from llmops_gate.gitops.promote import (
     source_values,
 )
 from llmops_gate.gitops.values import Key, Rules, extract, short
+from llmops_gate.yamlio import fsutil
 
 REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to push some refs",
             "stale info", "[remote rejected]")
@@ -392,11 +392,11 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
             raise GateError(f"unknown environment '{env}' (known: {tree.chain.describe()})")
         r2 = Repo(repo)
         try:
-            with tempfile.TemporaryDirectory(prefix="llmops-gate-rollback-") as tmp:
+            with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
                 old_root = Path(tmp) / "tree"
                 old_root.mkdir()
                 r2.export(parent, old_root)
-                old = Tree.open(old_root, kustomize_path)
+                old = Tree.open(old_root, kustomize_path, origin=Path(repo).resolve())
                 return env, source_values(old.render(env, "environment (before)"), rules)
         finally:
             r2.close()

@@ -51,7 +51,8 @@ LIMITS_SCHEMA: dict[str, Any] = {
     "description": "How much YAML is read (the repo under validation is untrusted input); each "
                    "has a generous default and a ceiling the config cannot raise it past.",
     "properties": {
-        name: {"type": "integer", "minimum": 1, "maximum": yamlio.CEILINGS[name],
+        name: {"type": "integer", "minimum": yamlio.FLOORS.get(name, 1),
+               "maximum": yamlio.CEILINGS[name],
                "description": desc}
         for name, desc in (
             ("max_file_bytes", "Largest YAML source file, in bytes (default 8 MiB)."),
@@ -61,6 +62,11 @@ LIMITS_SCHEMA: dict[str, Any] = {
             ("max_aliases", "Most YAML aliases (`*name`) in one document (default 10000)."),
             ("max_alias_expansion", "Most nodes the aliases of one document may stand for "
                                     "(default 100000)."),
+            ("max_build_files", "Most files one overlay's build may read, each inclusion of "
+                                "a base counted again, as Kustomize builds it again "
+                                "(default 5000)."),
+            ("kustomize_memory", "Memory ceiling of each Kustomize (and kubeconform) process, "
+                                 "in bytes (default 2 GiB = 2147483648; at most 8 GiB)."),
         )
     },
 }

@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from llmops_gate import interrupt, yamlio
 from llmops_gate.config import Config, Environment, load_config, promotion_order
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import journal
@@ -47,7 +47,8 @@ from llmops_gate.gitops.values import (
 from llmops_gate.model import Finding, Resource, Severity, Unit
 from llmops_gate.repo.discover import KUSTOMIZATION_NAMES, RepoScan, discover_units, scan_repo
 from llmops_gate.repo.guard import check_overlay
-from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
+from llmops_gate.yamlio import fsutil
 from llmops_gate.yamlio.fsutil import atomic_write
 from llmops_gate.yamlio.sourcemap import SourceMap
 
@@ -165,13 +166,18 @@ class Tree:
     sources: SourceMap
 
     @classmethod
-    def open(cls, root: Path, kustomize: str | None = None) -> Tree:
+    def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
+        """`origin`: the repository `root` was exported from; a Kustomize inside either is
+        refused, and a relative `kustomize.path` resolves against it (as `validate` does)."""
         config = load_config(root)
+        yamlio.configure(config.limits)
+        kcfg = config.section("kustomize")
+        # The same door as `validate`, before anything is read further or run.
+        chosen = choose_kustomize(origin or root, config, kustomize,
+                                  also_inside=(root,) if origin is not None else ())
         scan = scan_repo(root, config)
         units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
-        kcfg = config.section("kustomize")
-        return cls(root=root, config=config, scan=scan, units=units,
-                   kustomize=find_kustomize(kustomize or kcfg.get("path")),
+        return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
                    chain=Chain.of(config, units), sources=SourceMap(root))
 
@@ -698,11 +704,11 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         journal.checkpoint("locked")
         recover(repo, say)
         head = repo.head_sha()
-        with tempfile.TemporaryDirectory(prefix="llmops-gate-promote-") as tmp:
+        with fsutil.temp_dir("llmops-gate-promote-") as tmp:
             export = Path(tmp) / "tree"
             export.mkdir()
             repo.export(head, export)
-            tree = Tree.open(export, request.kustomize)
+            tree = Tree.open(export, request.kustomize, origin=repo.root)
             rules = Rules.from_config(tree.config)
             targets = (request.targets if request.values_from is not None else
                        chain_targets(tree.chain, request.source, request.targets)[1])
@@ -719,7 +725,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                     atomic_write(tree.root / rel, text)
             if request.dry_run:
                 text = file_diff(plan)
-                tree2 = Tree.open(export, request.kustomize)
+                tree2 = Tree.open(export, request.kustomize, origin=repo.root)
                 for t in plan.targets:
                     after = render_text(tree2.render(t.env))
                     text += "".join(difflib.unified_diff(
@@ -728,7 +734,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                         fromfile=f"{t.env} (rendered, now)",
                         tofile=f"{t.env} (rendered, promoted)"))
                 return Outcome("dry-run", plan=plan, text=text, base_branch=base_branch)
-            tree_after = Tree.open(export, request.kustomize)
+            tree_after = Tree.open(export, request.kustomize, origin=repo.root)
             problems = verify(tree_after, plan, rules)
             if problems:
                 raise Refused("the promoted overlays do not render as planned; nothing was "
@@ -736,8 +742,9 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             if request.validate:
                 from llmops_gate.engine import Options, validate_repo
 
+                # The Kustomize the door chose for this promotion, not the export's config.
                 report = validate_repo(export, Options(envs=list(plan.target_names),
-                                                       kustomize=request.kustomize))
+                                                       kustomize=tree.kustomize.argv[0]))
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)
@@ -750,20 +757,28 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                                         f"{'-'.join(plan.target_names)}-{head[:7]}")
             _switch_branch(repo, branch, head)
         files = {rel: text for t in plan.targets for rel, text in t.files.items()}
-        journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
-                                             "branch": branch, "base_branch": base_branch,
-                                             "files": plan.originals, "new_files": files})
-        journal.checkpoint("journal")
+        commit: str | None = None
         try:
+            journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
+                                                 "branch": branch, "base_branch": base_branch,
+                                                 "files": plan.originals, "new_files": files})
+            journal.checkpoint("journal")
             for i, (rel, text) in enumerate(sorted(files.items())):
                 (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(repo.root / rel, text)
                 if i == 0:
                     journal.checkpoint("write")
             journal.checkpoint("written")
-            commit = repo.commit_paths(sorted(files), message, request.author,
-                                       request.run_hooks)
+            # SIGINT/SIGTERM during the commit is acted on once it is done (a commit cut in
+            # two would leave HEAD and the files disagreeing), see llmops_gate.interrupt.
+            with interrupt.deferred():
+                commit = repo.commit_paths(sorted(files), message, request.author,
+                                           request.run_hooks)
         except BaseException:
+            if commit is not None:  # stopped right after the commit: fully promoted
+                journal.clear_journal(repo.git_dir)
+                raise
+            # Stopped (an error, SIGINT/SIGTERM) before it: put everything back as it was.
             journal.restore_files(repo.root, plan.originals)
             try:
                 repo.reset_paths(sorted(plan.originals))
@@ -771,8 +786,10 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             finally:
                 journal.clear_journal(repo.git_dir)
             raise
-        journal.checkpoint("committed")
-        journal.clear_journal(repo.git_dir)
+        try:
+            journal.checkpoint("committed")
+        finally:  # committed: the journal has nothing left to restore, even if stopped here
+            journal.clear_journal(repo.git_dir)
         return Outcome("promoted", plan=plan, commit=commit, promotion_id=pid,
                        text=message, branch=branch, base_branch=base_branch)
 

@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -42,6 +41,7 @@ from llmops_gate.repo.discover import (
     discover_units,
     scan_repo,
 )
+from llmops_gate.yamlio import fsutil
 
 GIT_TIMEOUT = 120.0
 # Files whose change alters how every unit is validated.
@@ -271,7 +271,7 @@ def _old_units(repo: Path, commit: str, config: Config, units: Sequence[Unit],
                gone: set[str]) -> tuple[list[Unit], dict[str, set[str]], bool]:
     """Against the tree at `commit`: (units gone since, current overlays whose old closure
     held a path in `gone`, whether the config still fits the old tree)."""
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-base-") as tmp:
+    with fsutil.temp_dir("llmops-gate-base-") as tmp:
         old_root = Path(tmp, "tree")
         old_root.mkdir()
         _extract_revision(repo, commit, old_root)

@@ -35,6 +35,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "history": "llmops_gate.commands.promote:history",
     "rollback": "llmops_gate.commands.promote:rollback",
     "plan": "llmops_gate.commands.plan:plan",
+    "review": "llmops_gate.commands.review:review",
+    "status": "llmops_gate.commands.status:status",
 }
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.config.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.config.review_section import REVIEW_SCHEMA
 from llmops_gate.config.schema_section import CONFIG_SECTION as SCHEMA_SECTION
 from llmops_gate.errors import GateError
 
@@ -158,6 +159,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "schema": SCHEMA_SECTION,
         "policy": POLICY_SCHEMA,
         "promotion": PROMOTION_SCHEMA,
+        "review": REVIEW_SCHEMA,
     },
 }
 

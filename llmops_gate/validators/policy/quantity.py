@@ -21,14 +21,24 @@ _QUANTITY = re.compile(
 )
 
 
+# A decimal exponent past this is clamped: `1e999999999` in an untrusted repo must not make us
+# compute a billion-digit number (10**exp is exact arithmetic). Every bound a config can
+# state is far inside 10**±64, so comparisons with a clamped value stay right.
+MAX_EXPONENT = 64
+
+
 def parse_quantity(value: Any) -> Fraction | None:
-    """The quantity's value, or None when `value` is not a quantity."""
+    """The quantity's value, or None when `value` is not a quantity.
+
+    A decimal exponent beyond +-MAX_EXPONENT counts as that exponent: the value is then
+    larger (or smaller) than any bound, which is all a comparison needs."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        return Fraction(str(value))
+        # inf and nan are no quantities (Fraction refuses them)
+        return Fraction(str(value)) if value == value and abs(value) != float("inf") else None
     if not isinstance(value, str):
         return None
     match = _QUANTITY.match(value.strip())
@@ -36,7 +46,8 @@ def parse_quantity(value: Any) -> Fraction | None:
         return None
     number = Fraction(match.group("num"))
     if match.group("exp"):
-        return number * Fraction(10) ** int(match.group("exp")[1:])
+        exponent = max(-MAX_EXPONENT, min(MAX_EXPONENT, int(match.group("exp")[1:])))
+        return number * Fraction(10) ** exponent
     return number * _SUFFIXES[match.group("suffix") or ""]
 
 

@@ -43,3 +43,12 @@ def test_suffixes_scale_exactly() -> None:
         assert parse_quantity(f"{n}{suffix}") == n * _MULT[suffix]
 
     prop()
+
+
+def test_huge_exponents_are_cheap_and_still_compare() -> None:
+    # An untrusted repo can write cpu: 1e999999999; computing 10**999999999 exactly would hang
+    # the run, so the exponent is clamped and the value stays beyond every bound.
+    huge, tiny = parse_quantity("1e999999999"), parse_quantity("1e-999999999")
+    assert huge is not None and huge > parse_quantity("1Ei")
+    assert tiny is not None and 0 < tiny < parse_quantity("1n")
+    assert parse_quantity(float("inf")) is None and parse_quantity(float("nan")) is None

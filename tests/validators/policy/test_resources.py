@@ -117,3 +117,12 @@ def test_bound_that_is_not_a_quantity_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(GateError, match=r"limits.cpu.max: 'two' is not a Kubernetes quantity"):
         run_policy(tmp_path, model_files(), config='policy: {limits: {cpu: {max: "two"}}}\n')
+
+
+def test_a_huge_exponent_is_outside_the_bounds(tmp_path: Path) -> None:
+    # A hostile PR's `cpu: 1e999999999` is reported against the bound, and quickly (the
+    # quantity's exponent is clamped instead of computed).
+    huge = ISVC.replace('cpu: "2"', "cpu: 1e999999999")
+    found = run_policy(tmp_path, model_files(isvc=huge),
+                       config='policy: {limits: {cpu: {max: "8"}}}\n')
+    assert where(found) == [("resources-within-bounds", F_ISVC, line(huge, "cpu: 1e999999999"))]

@@ -11,7 +11,7 @@ import pytest
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
-from tests.conftest import findings, run_cli
+from tests.conftest import findings, real_kubeconform, run_cli
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -126,13 +126,9 @@ def test_schema_engine_kubeconform_without_binary_exits_2(repo: Path, tmp_path: 
 
 
 def test_kubeconform_wrapper_gives_the_same_findings(repo: Path) -> None:
-    """Only where kubeconform is installed (it cannot be installed here; nothing fakes it).
-    kubeconform's `default` location downloads the Kubernetes schemas, so this also needs the
-    network or kubeconform's cache."""
-    if shutil.which("kubeconform") is None:
-        pytest.skip("kubeconform is not on PATH")
+    """With the real kubeconform (offline: the wrapper exports the schemas it needs)."""
     embedded = run(repo, schema_engine="embedded")
-    wrapped = run(repo, schema_engine="kubeconform")
+    wrapped = run(repo, schema_engine="kubeconform", kubeconform=real_kubeconform())
     key = [(f.rule, f.path, f.file, f.line) for f in embedded]
     assert [(f.rule, f.path, f.file, f.line) for f in wrapped] == key
 

@@ -165,7 +165,7 @@ def parse(text: str) -> list[Document]:
 def kustomize_defaults(file: str, data: Any) -> Any:
     """A kustomization file's document as Kustomize reads it: `kind` defaults to
     Kustomization and `apiVersion` to the one of its kind."""
-    from llmops_gate.discover import KUSTOMIZATION_NAMES
+    from llmops_gate.repo.discover import KUSTOMIZATION_NAMES
 
     if Path(file).name not in KUSTOMIZATION_NAMES or not isinstance(data, dict):
         return data

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmops_gate import caching
 from llmops_gate.model import Finding, ResourceRef, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -25,6 +24,7 @@ from llmops_gate.validators.schema.store import (
     parse_locations,
     resolve_kubernetes_version,
 )
+from llmops_gate.yamlio import caching
 
 VALIDATOR = "schema"
 PLAIN_KEPT = 4096

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import caching, yamlio
+from llmops_gate import yamlio
 from llmops_gate.model import Finding, Severity, Unit
 from llmops_gate.validators.schema.manifests import (
     Document,
@@ -38,6 +38,7 @@ from llmops_gate.validators.schema.manifests import (
 )
 from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Stats
 from llmops_gate.validators.schema.settings import SchemaSettings
+from llmops_gate.yamlio import caching
 
 # A document marker: `---` at the start of a line, alone or followed by a space. The YAML
 # spec forbids it inside content at column 0, so cutting there is exact.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.cli import FORMAT_NAMES
+from llmops_gate.commands.output import FORMAT_NAMES
 from tests.conftest import cli_env, run_cli
 
 # A Deployment with a schema defect: a passing run would hide it.

@@ -18,10 +18,10 @@ import click
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.cli import FORMAT_NAMES
+from llmops_gate.commands.options import schema_options
+from llmops_gate.commands.output import FORMAT_NAMES
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Severity, Unit
-from llmops_gate.schema_options import schema_options
 from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item
 from llmops_gate.validators.schema.settings import from_sources
 from llmops_gate.validators.schema.stream import Streamer, prepare, split
@@ -35,7 +35,7 @@ def _files(args: Sequence[str]) -> Iterator[str]:
     files that are never Kubernetes objects are left out: llmops-gate's and other tools'
     config files, and the Kustomize transformer configurations a kustomization lists under
     `configurations:` (named on the command line, they are validated like any file)."""
-    from llmops_gate.discover import NOT_MANIFESTS
+    from llmops_gate.repo.discover import NOT_MANIFESTS
 
     for arg in args:
         path = Path(arg)
@@ -53,7 +53,7 @@ def _files(args: Sequence[str]) -> Iterator[str]:
 
 def _transformer_configs(files: Sequence[Path]) -> set[Path]:
     """The files the kustomizations among `files` list under `configurations:`."""
-    from llmops_gate.discover import KUSTOMIZATION_NAMES
+    from llmops_gate.repo.discover import KUSTOMIZATION_NAMES
 
     out: set[Path] = set()
     for file in files:
@@ -150,7 +150,7 @@ def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
     a document without `kind` or `apiVersion` is an error (a kustomization file gets
     Kustomize's defaults). Strict by default.
     """
-    from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, emit, render_report
+    from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
     report = validate_files(files, flags, ignore_patterns=ignore_patterns)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -183,8 +183,8 @@ def import_command(crds: tuple[Path, ...], out: Path, keep_descriptions: bool) -
 
 
 def import_crds(crds: Sequence[Path], out: Path, keep_descriptions: bool = False) -> list[Path]:
-    from llmops_gate.fsutil import atomic_write
     from llmops_gate.validators.schema.convert import ConvertError, convert_crd, link_embedded
+    from llmops_gate.yamlio.fsutil import atomic_write
 
     converted = []
     for path in crds:

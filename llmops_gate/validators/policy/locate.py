@@ -128,7 +128,9 @@ class Locator:
                 continue
             folder = str(PurePosixPath(kfile).parent)
             knode = self._kustomization_node(kfile)
-            for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+            # Last applied first: Kustomize applies strategic-merge patches, then `patches`,
+            # then JSON 6902 patches.
+            for key in ("patchesJson6902", "patches", "patchesStrategicMerge"):
                 items = data.get(key)
                 if not isinstance(items, list):
                     continue

@@ -1,28 +1,19 @@
 """The embedded engine and the real kubeconform give the same findings.
 
-Same verdicts and the same (rule, file, line, field path) on the example, on its copy with
-planted defects (patched fields, built-in and CRD kinds, several errors under one field), and
-on the renders of every corpus repo that builds. kubeconform is the real v0.7.0 binary built
-from ../shared (tests.conftest.real_kubeconform); nothing stands in for it here.
+Same verdicts and the same (rule, file, line, field path) on the example and on its copy with
+planted defects (patched fields, built-in and CRD kinds, several errors under one field). The
+renders of the corpus repos are compared in test_repos.py (on the renders it makes anyway),
+kubeconform's own fixtures in test_kubeconform_parity.py. kubeconform is the real v0.7.0
+binary built from ../shared (tests.conftest.real_kubeconform); nothing stands in for it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from llmops_gate.config import load_config
-from llmops_gate.engine import Options, render_all, validate_repo
+from llmops_gate.engine import Options, validate_repo
 from llmops_gate.model import Finding
-from llmops_gate.repo.discover import discover_units, scan_repo
-from llmops_gate.repo.kustomize import find_kustomize
-from llmops_gate.validators import schema as schema_validator
-from llmops_gate.validators.context import Context
-from llmops_gate.yamlio.sourcemap import SourceMap
-from tests.conftest import CORPUS, EXAMPLE, copy_tree, real_kubeconform
-from tests.validators.schema.test_repos import LARGE
+from tests.conftest import EXAMPLE, copy_tree, real_kubeconform
 
 Key = tuple[str, str | None, int | None, str | None, str]
 
@@ -86,30 +77,3 @@ def test_planted_defects_same_findings(tmp_path: Path) -> None:
         ("required-field", isvc, _line(repo / isvc, "kind: InferenceService") - 1,
          "spec.predictor.model.env[0].name"),
     }, found
-
-
-def corpus_repos() -> list[Any]:
-    if not CORPUS.is_dir():
-        return [pytest.param(None, id="corpus-absent")]
-    return [pytest.param(p, id=p.name,
-                         marks=[pytest.mark.slow] if p.name in LARGE else [])
-            for p in sorted(CORPUS.iterdir())
-            if p.is_dir() and p.name != "kubeconform-fixtures"]
-
-
-@pytest.mark.parametrize("repo", corpus_repos())
-def test_corpus_renders_same_findings(repo: Path | None) -> None:
-    if repo is None:
-        pytest.skip(f"../shared is absent here ({CORPUS} not found): the corpus tests need it")
-    config = load_config(repo)
-    scan = scan_repo(repo, config)
-    units = list(discover_units(scan, config))
-    sources = SourceMap(repo)
-    results = render_all(repo, units, find_kustomize(), sources, jobs=2, timeout=120)
-    found = []
-    for engine in ({"schema_engine": "embedded"},
-                   {"schema_engine": "kubeconform", "kubeconform": real_kubeconform()}):
-        ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                      settings={"validators": ("schema",), **engine})
-        found.append(keys(list(schema_validator.check(ctx))))
-    assert found[0] == found[1]

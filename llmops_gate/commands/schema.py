@@ -71,7 +71,7 @@ def _transformer_configs(files: Sequence[Path]) -> set[Path]:
 
 
 def check_stream(checker: Checker, streamer: Streamer, unit: Unit, lines: Iterable[str],
-                 size: int | None = None) -> Iterator[Finding]:
+                 size: int | None = None, admission: bool = False) -> Iterator[Finding]:
     """The findings of one file or stream, read line by line."""
     from llmops_gate.validators.schema import kubeconform
 
@@ -83,7 +83,7 @@ def check_stream(checker: Checker, streamer: Streamer, unit: Unit, lines: Iterab
     # kubeconform gets every resource at once (one file each): this holds the stream.
     items: list[Item] = []
     for offset, text in pieces:
-        todo, settled = prepare(checker, unit, offset, text)
+        todo, settled = prepare(checker, unit, offset, text, admission)
         items += todo
         yield from settled
     yield from kubeconform.check(binary, checker, items)
@@ -91,8 +91,9 @@ def check_stream(checker: Checker, streamer: Streamer, unit: Unit, lines: Iterab
 
 def validate_files(args: Sequence[str], flags: dict[str, Any],
                    stdin_text: str | None = None,
-                   ignore_patterns: Sequence[str] = ()) -> Report:
-    """The `schema` command as a library function: files (or stdin) -> Report."""
+                   ignore_patterns: Sequence[str] = (), admission: bool = True) -> Report:
+    """The `schema` command as a library function: files (or stdin) -> Report. With
+    `admission` (the default), the `admission` validator's rules run on every document too."""
     import io
     import re
 
@@ -105,7 +106,7 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
     units: list[Unit] = []
     findings: list[Finding] = []
     sources = list(_files(args)) if args else ["-"]
-    with Streamer(checker) as streamer:
+    with Streamer(checker, admission=admission) as streamer:
         for arg in sources:
             if arg != "-" and any(p.search(arg) for p in ignored):
                 continue
@@ -114,13 +115,14 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
             try:
                 if arg == "-":
                     lines = io.StringIO(stdin_text) if stdin_text is not None else sys.stdin
-                    findings.extend(check_stream(checker, streamer, unit, lines))
+                    findings.extend(check_stream(checker, streamer, unit, lines,
+                                                 admission=admission))
                     continue
                 with open(arg, encoding="utf-8") as fh:
                     # A file's findings are kept apart until it is read to the end: a file
                     # that turns out not to be UTF-8 is unreadable, not half-checked.
                     found = list(check_stream(checker, streamer, unit, fh,
-                                              os.fstat(fh.fileno()).st_size))
+                                              os.fstat(fh.fileno()).st_size, admission))
                 findings.extend(found)
             except (OSError, UnicodeDecodeError) as exc:
                 reason = (f"cannot read file: {exc.strerror or exc}" if isinstance(exc, OSError)
@@ -130,7 +132,8 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
                                         overlay=unit.path, file=unit.path))
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(Path.cwd()), units=units, resources=checker.stats.resources,
-                  findings=findings, validators=(VALIDATOR,))
+                  findings=findings,
+                  validators=(VALIDATOR, "admission") if admission else (VALIDATOR,))
 
 
 @click.command("schema")
@@ -142,17 +145,24 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
               help="Write the report to this file instead of stdout.")
 @click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
               help="Leave out files whose path matches (repeatable).")
+@click.option("--admission/--no-admission", "admission", default=True, show_default=True,
+              help="Also apply the API server's and the admission webhooks' rules "
+                   "(`llmops-gate rules --validator admission`); --no-admission gives "
+                   "kubeconform's schema-only verdict.")
 def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
-                   ignore_patterns: tuple[str, ...], **flags: Any) -> None:
+                   ignore_patterns: tuple[str, ...], admission: bool, **flags: Any) -> None:
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
     a document without `kind` or `apiVersion` is an error (a kustomization file gets
-    Kustomize's defaults). Strict by default.
+    Kustomize's defaults). Strict by default. The API server's own rules (names, labels,
+    quantities, ports, ...) and the KServe, ArgoCD and Tekton webhooks' rules are applied too
+    unless --no-admission.
     """
     from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
-    report = validate_files(files, flags, ignore_patterns=ignore_patterns)
+    report = validate_files(files, flags, ignore_patterns=ignore_patterns,
+                            admission=admission)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render_report(report, fmt, colour), output)
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)

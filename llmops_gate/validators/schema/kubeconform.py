@@ -19,19 +19,21 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
+from llmops_gate.repo import kustomize
 from llmops_gate.validators.schema.convert import close_schema
 from llmops_gate.validators.schema.embedded import PathPart, Problem
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item
 from llmops_gate.validators.schema.settings import SchemaSettings
 from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
+from llmops_gate.yamlio import fsutil
 
 TIMEOUT = 300.0
 INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releases (one static "
@@ -190,8 +192,9 @@ def problem_of(path: tuple[PathPart, ...], msg: str) -> list[Problem]:
         return [Problem("required-field", (*path, name), "required field is missing")
                 for name in _names(m.group(1))]
     if m := _TYPE.fullmatch(msg):
-        want = " or ".join(w for w in m.group(2).split(" or ") if w != "null")
-        return [Problem("wrong-type", path, f"expected {want}, got {m.group(1)}")]
+        wanted = tuple(w for w in m.group(2).split(" or ") if w != "null")
+        return [Problem("wrong-type", path, f"expected {' or '.join(wanted)}, got {m.group(1)}",
+                        expected=wanted)]
     if _ENUM.match(msg):
         return [Problem("invalid-value", path, msg)]
     return [Problem("schema-violation", path, msg)]
@@ -295,31 +298,28 @@ def timeout() -> float:
 def run_kubeconform(argv: list[str], expected: int) -> list[dict[str, Any]]:
     """Run kubeconform; its results, or KubeconformFailed saying why there are none."""
     limit = timeout()
+    # Through the one door every child of the tool takes (llmops_gate.kustomize.run_child):
+    # the same memory ceiling, parent-death signal, process-group kill and output cap.
+    limits = yamlio.current()
     try:
-        # Its own session, so a timeout kills whatever it started too.
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    except OSError as exc:
-        raise GateError(f"cannot run kubeconform ({argv[0]}): {exc.strerror or exc}") from exc
-    try:
-        out, err = proc.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
+        code, raw_out, raw_err = kustomize.run_child(
+            argv, cwd=None, timeout=limit, max_bytes=limits.max_stream_bytes,
+            memory=limits.kustomize_memory, what="kubeconform")
+    except kustomize.BuildTimeout:
         raise KubeconformFailed(f"timed out after {limit:g}s "
                                 "(LLMOPS_GATE_KUBECONFORM_TIMEOUT)") from None
-    except BaseException:
-        _kill(proc)
+    except kustomize.Cancelled:
         raise
-    done = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    except kustomize.OutOfMemory as exc:
+        raise KubeconformFailed(str(exc)) from None
+    except kustomize.BuildError as exc:
+        raise KubeconformFailed(f"failed: {exc}") from None
+    except OSError as exc:
+        raise GateError(f"cannot run kubeconform ({argv[0]}): {exc.strerror or exc}") from exc
+    stdout = raw_out.decode("utf-8", "replace")
+    stderr = raw_err.decode("utf-8", "replace")
+    done = subprocess.CompletedProcess(argv, code, stdout, stderr)
     return read_results(done, expected)
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.communicate()
 
 
 def failure(checker: Checker, items: Sequence[Item], why: str) -> Iterator[Finding]:
@@ -352,7 +352,7 @@ def check(binary: str, checker: Checker, items: Sequence[Item]) -> Iterator[Find
                 todo.append((item, plain(doc)))
     if not todo:
         return
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-kubeconform-") as tmp:
+    with fsutil.temp_dir("llmops-gate-kubeconform-") as tmp:
         export = Path(tmp, "schemas")
         export_bundled(export, settings.strict)
         if "default" in (settings.locations or ("default",)):

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from llmops_gate.validators.schema.embedded import PathPart
-from llmops_gate.yamlio import SafeLoader
+from llmops_gate.yamlio import KubeLoader
+from llmops_gate.yamlio import reading as yaml_reading
 
 
 @dataclass
@@ -36,10 +37,11 @@ class Document:
         return int(self.node.start_mark.line) + 1 + self.offset
 
 
-class Loader(SafeLoader):  # type: ignore[misc, valid-type]
-    """yamlio's loader, remembering how it resolved each plain scalar: its resolver is a
-    Python call per scalar from libyaml's composer, and the keys and many values of a stream
-    of manifests repeat. Resolution is a function of (value, implicit) when no path
+class Loader(KubeLoader):
+    """yamlio's loader for plain manifests (kubeconform, kubectl and ArgoCD read them with
+    sigs.k8s.io/yaml: so do we), remembering how it resolved each plain scalar: its resolver
+    is a Python call per scalar from libyaml's composer, and the keys and many values of a
+    stream of manifests repeat. Resolution is a function of (value, implicit) when no path
     resolvers are set, so whatever resolver yamlio's loader has, the tags are its own."""
 
     _tags: dict[tuple[str, Any], str] = {}
@@ -65,8 +67,8 @@ _BUILDING = object()
 
 
 class _Slow(Exception):
-    """A node the quick construction leaves to PyYAML's constructor (merge keys, tags other
-    than map/seq, recursive aliases, unhashable keys)."""
+    """A node the quick construction leaves to the loader's own constructor (keys that are not
+    strings, tags other than map/seq, recursive aliases)."""
 
 
 class _Build:
@@ -113,21 +115,11 @@ class _Build:
         for k, v in node.value:
             if not isinstance(k, yaml.ScalarNode):
                 raise _Slow
-            if k.tag == _STR:
-                name: Any = k.value
-            else:
-                # `<<` merges and `=` values need PyYAML's flattening; another key type
-                # can collide with a string key of the same text (a duplicate-key finding).
-                if k.tag in ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"):
-                    raise _Slow
-                name = self(k)
-                self.maybe_dupes = True
-                self.plain = self.plain and isinstance(name, str)
-                try:
-                    hash(name)
-                except TypeError:
-                    raise _Slow from None
-            out[name] = self(v)
+            if k.tag != _STR:
+                # A key of another type (`<<` merges, `y:`, `1:`) is named by the loader's
+                # own mapping constructor (yamlio.reading names it as sigs.k8s.io/yaml does).
+                raise _Slow
+            out[k.value] = self(v)
         if len(out) < len(node.value):
             self.maybe_dupes = True
         self.memo[key] = out
@@ -177,11 +169,20 @@ def kustomize_defaults(file: str, data: Any) -> Any:
     return {"apiVersion": version, **data, "kind": kind}
 
 
+def key_name(node: yaml.ScalarNode) -> str:
+    """A key as the constructed data names it: an unquoted `y:` is the key "true"."""
+    if not yaml_reading.is_plain(node):
+        return str(node.value)
+    value = yaml_reading.read(str(node.value))
+    return value if isinstance(value, str) else str(yaml_reading.go_key(value))
+
+
 def _child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node | None, yaml.Node | None]:
     if isinstance(node, yaml.MappingNode):
         found: tuple[yaml.Node | None, yaml.Node | None] = (None, None)
+        want = str(part)
         for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+            if isinstance(k, yaml.ScalarNode) and (k.value == want or key_name(k) == want):
                 found = (k, v)  # the last one wins, as in the constructed data
         return found
     if (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
@@ -205,6 +206,16 @@ def field_position(node: yaml.Node, path: Sequence[PathPart],
         line, col = int(mark.line) + 1 + offset, int(mark.column) + 1
         node = value
     return line, col, True
+
+
+def field_node(node: yaml.Node, path: Sequence[PathPart]) -> yaml.Node | None:
+    """The value node written at `path` in the document `node`, if all of it is written."""
+    for part in path:
+        _, value = _child(node, part)
+        if value is None:
+            return None
+        node = value
+    return node
 
 
 def duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...] = (), offset: int = 0

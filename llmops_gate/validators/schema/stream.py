@@ -32,11 +32,12 @@ from llmops_gate.model import Finding, Severity, Unit
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
+    field_node,
     field_position,
     kustomize_defaults,
     parse,
 )
-from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Stats
+from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Scalar, Stats
 from llmops_gate.validators.schema.settings import SchemaSettings
 from llmops_gate.yamlio import caching
 
@@ -104,6 +105,35 @@ def _locator(doc: Document, file: str, offset: int) -> Locate:
     return locate
 
 
+def _scalar(doc: Document) -> Scalar:
+    def scalar(path: Sequence[int | str]) -> yaml.Node | None:
+        return field_node(doc.node, path)
+
+    return scalar
+
+
+def _admission(checker: Checker, doc: Document, item: Item, file: str,
+               offset: int) -> Iterator[Finding]:
+    """The `admission` validator's findings on one document (the API server's and the
+    admission webhooks' rules)."""
+    from llmops_gate.validators.admission import document_findings, scope_for
+    from llmops_gate.validators.schema.settings import kind_matches
+
+    data = item.doc
+    if isinstance(data, dict) and kind_matches(checker.settings.skip,
+                                               str(data.get("apiVersion")),
+                                               str(data.get("kind"))):
+        return
+
+    def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, int | None]:
+        # the field, or the deepest part of its path written in the document
+        line, col, _exact = field_position(doc.node, path, doc.offset + offset)
+        return file, line, col
+
+    yield from document_findings(data, item.unit, scope_for(checker.settings.kubernetes_version),
+                                 locate)
+
+
 def _moved(found: list[Finding], lines: int) -> list[Finding]:
     if not lines:
         return found
@@ -119,16 +149,17 @@ def _add(total: Stats, part: Stats, sign: int = 1) -> None:
 
 
 def check_document(checker: Checker, unit: Unit, offset: int, text: str,
-                   seen: Seen) -> list[Finding]:
+                   seen: Seen, admission: bool = False) -> list[Finding]:
     """The findings of one piece of a stream (usually one document) that starts after
-    `offset` lines, validated with the embedded engine."""
+    `offset` lines, validated with the embedded engine (and with `admission`, the
+    `admission` validator's rules)."""
     key = (unit.path, text)
     hit = seen.get(key)
     if hit is not None:
         _add(checker.stats, hit[1])
         return _moved(hit[0], offset)
     before = replace(checker.stats)
-    items, out = prepare(checker, unit, 0, text)
+    items, out = prepare(checker, unit, 0, text, admission)
     out += checker.check(items)
     counts = replace(checker.stats)
     _add(counts, before, -1)
@@ -136,10 +167,10 @@ def check_document(checker: Checker, unit: Unit, offset: int, text: str,
     return _moved(out, offset)
 
 
-def prepare(checker: Checker, unit: Unit, offset: int,
-            text: str) -> tuple[list[Item], list[Finding]]:
+def prepare(checker: Checker, unit: Unit, offset: int, text: str,
+            admission: bool = False) -> tuple[list[Item], list[Finding]]:
     """The items to validate in one piece of a stream, and the findings settled before
-    validation (syntax errors, duplicate keys)."""
+    validation (syntax errors, duplicate keys) or beside it (`admission`)."""
     file = unit.path
     try:
         docs = parse(text)
@@ -156,7 +187,7 @@ def prepare(checker: Checker, unit: Unit, offset: int,
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file,
                     line=doc.line + offset, locate=_locator(doc, file, offset),
-                    is_plain=doc.is_plain)
+                    scalar=_scalar(doc), is_plain=doc.is_plain)
         if checker.settings.check_duplicates and checker.settings.strict:
             dupes = doc.dupes
             if dupes is None:
@@ -172,28 +203,30 @@ def prepare(checker: Checker, unit: Unit, offset: int,
                 checker.stats.errors += 1
                 continue
         items.append(item)
+        if admission:
+            out += _admission(checker, doc, item, file, offset)
     return items, out
 
 
 # --- worker processes -----------------------------------------------------------------------
 
-_worker: tuple[Checker, Seen] | None = None
+_worker: tuple[Checker, Seen, bool] | None = None
 
 
-def _init(settings: SchemaSettings) -> None:
+def _init(settings: SchemaSettings, admission: bool) -> None:
     global _worker
     checker = Checker.create(settings)
     checker.validators.compile_after = 0  # a long stream: compiled validators pay at once
-    _worker = (checker, Seen())
+    _worker = (checker, Seen(), admission)
 
 
 def _work(unit: Unit, batch: list[tuple[int, str]]) -> tuple[list[Finding], Stats]:
     assert _worker is not None
-    checker, seen = _worker
+    checker, seen, admission = _worker
     checker.stats = Stats()
     out: list[Finding] = []
     for offset, text in batch:
-        out += check_document(checker, unit, offset, text, seen)
+        out += check_document(checker, unit, offset, text, seen, admission)
     return out, checker.stats
 
 
@@ -209,6 +242,7 @@ class Streamer:
     """Checks the streams of one run; starts its worker processes on the first long one."""
 
     checker: Checker
+    admission: bool = False
     workers: int = 0
     _pool: ProcessPoolExecutor | None = None
     _seen: Seen | None = None
@@ -235,7 +269,8 @@ class Streamer:
             yield from self._spread(unit, it)
             return
         for seen, (offset, text) in enumerate(it, 1):
-            yield from check_document(self.checker, unit, offset, text, self._seen)
+            yield from check_document(self.checker, unit, offset, text, self._seen,
+                                      self.admission)
             if seen >= INLINE_DOCS and self.workers > 1:
                 break
         else:
@@ -247,7 +282,7 @@ class Streamer:
             # fork: the workers start with this process's modules already imported.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                initializer=_init, initargs=(self.checker.settings,))
+                initializer=_init, initargs=(self.checker.settings, self.admission))
         pending: list[Future[tuple[list[Finding], Stats]]] = []
         batch: list[tuple[int, str]] = []
         limit = self.workers * IN_FLIGHT

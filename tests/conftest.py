@@ -88,6 +88,27 @@ def need_shared(*parts: str) -> Path:
     return path
 
 
+def real_kubeconform() -> str:
+    """The real kubeconform (v0.7.0, built from ../shared's source): the one `scripts/test`
+    built (LLMOPS_GATE_TEST_KUBECONFORM), else built here once into .cache/tools; a skip only
+    where ../shared is absent."""
+    named = os.environ.get("LLMOPS_GATE_TEST_KUBECONFORM")
+    if named:
+        return named
+    build = need_shared("tools", "build-kubeconform")
+    out = ROOT / ".cache" / "tools"
+    binary = out / "kubeconform"
+    if not os.access(binary, os.X_OK):
+        import fcntl
+
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / ".build.lock").open("w") as lock:  # pytest-xdist workers build once
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            subprocess.run([str(build), str(out)], check=True, capture_output=True,
+                           timeout=600)
+    return str(binary)
+
+
 def git(repo: Path, *args: str) -> str:
     proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
                           check=True, env={**os.environ, "GIT_AUTHOR_NAME": "Test",

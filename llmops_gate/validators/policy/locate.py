@@ -175,7 +175,9 @@ class Locator:
                 if i is not None:
                     line, _ = _walk(knode, ["images", i])
                     return kfile, line + 1 if line is not None else None
-            for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+            # Last applied first: Kustomize applies strategic-merge patches, then `patches`,
+            # then JSON 6902 patches.
+            for key in ("patchesJson6902", "patches", "patchesStrategicMerge"):
                 items = data.get(key)
                 if not isinstance(items, list):
                     continue

@@ -40,9 +40,16 @@ class Patch:
     target: Mapping[str, Any]
 
 
+# The order Kustomize applies a kustomization's patch fields in (its builtin transformers:
+# strategic-merge patches, then `patches`, then, after the name and label transformers,
+# JSON 6902 patches); the kustomizations themselves apply innermost (bases) first.
+PATCH_FIELDS = ("patchesStrategicMerge", "patches", "patchesJson6902")
+
+
 def _patch_files(ctx: Context, res: Resource) -> list[Patch]:
     """The patch files of the kustomizations that transformed `res`, whose target (when the
-    kustomization gives one) can be `res`."""
+    kustomization gives one) can be `res`, in the order Kustomize applies them (so the last
+    one that sets a field holds its rendered value)."""
     out: list[Patch] = []
     by_file = {k.file: k for k in ctx.scan.kustomizations.values()}
     for kfile in res.transformed_by:
@@ -50,7 +57,7 @@ def _patch_files(ctx: Context, res: Resource) -> list[Patch]:
         if k is None:
             continue
         entries: list[Any] = []
-        for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+        for key in PATCH_FIELDS:
             value = k.data.get(key)
             entries += value if isinstance(value, list) else []
         for entry in entries:
@@ -66,7 +73,8 @@ def _patch_files(ctx: Context, res: Resource) -> list[Patch]:
             if isinstance(name, str) and name not in res.name:
                 continue
             file = posixpath.normpath(posixpath.join(k.folder, ref))
-            if file != res.source_file and all(p.file != file for p in out):
+            if file != res.source_file:
+                out = [p for p in out if p.file != file]  # applied again: the later counts
                 out.append(Patch(file=file, target=target))
     return out
 
@@ -83,7 +91,7 @@ def _json_patch_position(node: yaml.Node, path: Sequence[PathPart]
     if not isinstance(node, yaml.SequenceNode):
         return None
     want = _pointer(path)
-    for op in node.value:
+    for op in reversed(node.value):  # the ops apply in order: the last that sets it wins
         if not isinstance(op, yaml.MappingNode):
             continue
         fields = {k.value: v for k, v in op.value if isinstance(k, yaml.ScalarNode)}
@@ -159,12 +167,13 @@ def scalar_locator(sources: SourceMap, res: Resource, patches: Sequence[Patch]) 
 
 
 def locator(sources: SourceMap, res: Resource, patches: Sequence[Patch]) -> Locate:
-    """Where a field of `res` is written: a patch that sets it, else its source document."""
+    """Where a field of `res` is written: the last patch applied that sets it (`patches` are
+    in Kustomize's order), else its source document."""
     from llmops_gate.validators.schema.manifests import field_position
 
     def locate(path: Sequence[PathPart]) -> tuple[str | None, int | None, int | None, bool]:
-        for patch in patches:
-            for doc in sources.documents(patch.file):
+        for patch in reversed(patches):
+            for doc in reversed(list(sources.documents(patch.file))):
                 if isinstance(doc.node, yaml.SequenceNode):
                     hit = _json_patch_position(doc.node, path)
                     if hit is not None:

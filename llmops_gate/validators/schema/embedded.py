@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,12 +174,27 @@ def content_key(doc: Any) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-class Validators:
-    """Compiled validators and verdicts for one run; safe to share between threads."""
+# Documents validated against one schema before jsonschema-rs compiles it: its compile costs
+# 35-330 ms a schema, its validation ~1 us a document against jsonschema's 1-2 ms, so it pays
+# from a few dozen documents of a kind (benchmarks/bench_schema_engines.py).
+COMPILE_AFTER = 64
+RESULTS_KEPT = 8192  # verdicts of distinct (schema, document) pairs kept for repeats
 
-    def __init__(self) -> None:
+
+class Validators:
+    """Compiled validators and verdicts for one run; safe to share between threads.
+
+    A document is first checked with jsonschema-rs once its schema has been used for
+    `compile_after` documents (a long stream); only a document it finds invalid goes through
+    `jsonschema`, whose structured errors the messages are made of, and whose verdict stands.
+    """
+
+    def __init__(self, compile_after: int = COMPILE_AFTER) -> None:
+        self.compile_after = compile_after
         self._compiled: dict[str, Any] = {}
-        self._results: dict[tuple[str, str], tuple[Problem, ...]] = {}
+        self._fast: dict[str, Any] = {}  # schema id -> jsonschema-rs validator, or None
+        self._uses: dict[str, int] = {}
+        self._results: OrderedDict[tuple[str, str], tuple[Problem, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self.validated = 0
 
@@ -201,14 +217,46 @@ class Validators:
             self._compiled[found.id] = compiled
         return compiled
 
+    def _fast_for(self, found: Found) -> Any:
+        """The jsonschema-rs validator of `found` once it pays, else None."""
+        with self._lock:
+            if found.id in self._fast:
+                return self._fast[found.id]
+            uses = self._uses[found.id] = self._uses.get(found.id, 0) + 1
+        if uses <= self.compile_after:
+            return None
+        import jsonschema_rs
+
+        try:
+            registry = jsonschema_rs.Registry(list(found.extra)) if found.extra else None
+            # Formats are not asserted, as with `jsonschema` (no format checker).
+            fast = jsonschema_rs.validator_for(found.schema, registry=registry,
+                                               validate_formats=False)
+        except Exception:  # a schema it cannot compile: jsonschema decides
+            fast = None
+        with self._lock:
+            self._fast[found.id] = fast
+        return fast
+
     def validate(self, found: Found, doc: Any) -> tuple[Problem, ...]:
+        fast = self._fast_for(found)
+        if fast is not None:
+            try:
+                valid = bool(fast.is_valid(doc))
+            except Exception:  # data it cannot take: jsonschema decides
+                valid = False
+            if valid:
+                with self._lock:
+                    self.validated += 1
+                return ()
         use_cache = caching.enabled()
         key = (found.id, content_key(doc) if use_cache else "")
         if use_cache:
             with self._lock:
                 cached = self._results.get(key)
-            if cached is not None:
-                return cached
+                if cached is not None:
+                    self._results.move_to_end(key)
+                    return cached
         validator = self._compile(found)
         try:
             errors: Iterable[ValidationError] = sorted(
@@ -224,5 +272,7 @@ class Validators:
         with self._lock:
             if use_cache:
                 self._results[key] = problems
+                if len(self._results) > RESULTS_KEPT:
+                    self._results.popitem(last=False)
             self.validated += 1
         return problems

@@ -1,100 +1,172 @@
 """Reading plain manifest files for the `schema` command: documents with their line numbers.
 
 Each document is composed once (the node tree carries lines, for mapping a field path to its
-line) and constructed from that node, with PyYAML's C parser. Empty and comment-only
-documents are dropped, as kubeconform does.
-
-Streams repeat documents (every overlay of a base renders the same objects; a CI job often
-concatenates many renders), so the text is cut at its `---` markers and each distinct
-document text is parsed once; a repeat shares the parsed nodes and data and only moves its
-line numbers (`Document.offset`). Parsed data is never changed by the checks.
+line) and constructed from that node, with yamlio's loader (PyYAML's C parser). Empty and
+comment-only documents are dropped, as kubeconform does. `stream.split` cuts a stream into
+documents first, so each is parsed on its own (and a repeated one only once).
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from llmops_gate.validators.schema.embedded import PathPart
-from llmops_gate.yamlio import KubeLoader, caching
+from llmops_gate.yamlio import KubeLoader
 from llmops_gate.yamlio import reading as yaml_reading
 
 
-@dataclass(frozen=True)
+@dataclass
 class Document:
     node: yaml.Node
     data: Any
     # Lines before the text the node was parsed from (its marks count from there).
     offset: int = 0
+    # Its duplicate keys (path, line in the text parsed), once looked for.
+    dupes: list[tuple[tuple[PathPart, ...], int]] | None = field(default=None, compare=False)
+    # True when `data` is already what plain() would make of it.
+    is_plain: bool = field(default=False, compare=False)
 
     @property
     def line(self) -> int:
         return int(self.node.start_mark.line) + 1 + self.offset
 
 
-# A document marker: `---` at the start of a line, alone or followed by a space. The YAML
-# spec forbids it inside content at column 0, so cutting there is exact.
-_MARKER = re.compile(r"^---(?=[ \t\r]|$)", re.M)
-_DIRECTIVE = re.compile(r"^%", re.M)
+class Loader(KubeLoader):
+    """yamlio's loader for plain manifests (kubeconform, kubectl and ArgoCD read them with
+    sigs.k8s.io/yaml: so do we), remembering how it resolved each plain scalar: its resolver
+    is a Python call per scalar from libyaml's composer, and the keys and many values of a
+    stream of manifests repeat. Resolution is a function of (value, implicit) when no path
+    resolvers are set, so whatever resolver yamlio's loader has, the tags are its own."""
+
+    _tags: dict[tuple[str, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tags = type(self)._tags
+        tag = tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(tags) > 65536:
+                tags.clear()
+            tags[key] = tag
+        return tag
 
 
-def _parse(text: str) -> list[Document]:
-    # kubeconform, kubectl and ArgoCD read a manifest with sigs.k8s.io/yaml: so do we.
-    loader = KubeLoader(text)
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_BUILDING = object()
+
+
+class _Slow(Exception):
+    """A node the quick construction leaves to the loader's own constructor (keys that are not
+    strings, tags other than map/seq, recursive aliases)."""
+
+
+class _Build:
+    """Data from a node tree as the loader's constructor makes it, in one recursive pass
+    (PyYAML's constructor goes through generators for every mapping and sequence). Scalars
+    other than strings are built by the loader's own constructors. Also notes whether the
+    document can have duplicate keys and whether the data is already plain()."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.memo: dict[int, Any] = {}
+        self.maybe_dupes = False
+        self.plain = True
+        self.ctors = loader.yaml_constructors
+
+    def __call__(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            ctor = self.ctors.get(node.tag)
+            if ctor is None:
+                raise _Slow
+            value = ctor(self.loader, node)
+            if isinstance(value, datetime.date):
+                self.plain = False
+            return value
+        key = id(node)
+        known = self.memo.get(key)
+        if known is not None:
+            if known is _BUILDING:
+                raise _Slow
+            return known
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise _Slow
+            self.memo[key] = _BUILDING
+            items = [self(n) for n in node.value]
+            self.memo[key] = items
+            return items
+        if not isinstance(node, yaml.MappingNode) or node.tag != _MAP:
+            raise _Slow
+        self.memo[key] = _BUILDING
+        out: dict[Any, Any] = {}
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise _Slow
+            if k.tag != _STR:
+                # A key of another type (`<<` merges, `y:`, `1:`) is named by the loader's
+                # own mapping constructor (yamlio.reading names it as sigs.k8s.io/yaml does).
+                raise _Slow
+            out[k.value] = self(v)
+        if len(out) < len(node.value):
+            self.maybe_dupes = True
+        self.memo[key] = out
+        return out
+
+
+def construct(loader: Any, node: yaml.Node) -> tuple[Any, bool | None, bool]:
+    """(data, may have duplicate keys (None: not known), data already plain)."""
+    build = _Build(loader)
+    try:
+        return build(node), build.maybe_dupes, build.plain
+    except (_Slow, RecursionError):
+        return loader.construct_document(node), None, False
+
+
+def parse(text: str) -> list[Document]:
+    """The documents of `text`; raises yaml.YAMLError (marks count from its start)."""
+    loader = Loader(text)
     out: list[Document] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            data = loader.construct_document(node)
+            data, maybe_dupes, is_plain = construct(loader, node)
             if data is None:
                 continue
-            out.append(Document(node=node, data=data))
+            out.append(Document(node=node, data=data, dupes=None if maybe_dupes in (True, None)
+                                else [], is_plain=is_plain))
     finally:
         loader.dispose()
     return out
 
 
-def _chunks(text: str) -> list[tuple[int, str]] | None:
-    """(line offset, text) of each document of the stream; None where cutting is not safe
-    (directives such as `%YAML` apply to the document after them)."""
-    if _DIRECTIVE.search(text):
-        return None
-    starts = [m.start() for m in _MARKER.finditer(text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    out: list[tuple[int, str]] = []
-    line = 0
-    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-        chunk = text[begin:end]
-        out.append((line, chunk))
-        line += chunk.count("\n")
-    return out
+def kustomize_defaults(file: str, data: Any) -> Any:
+    """A kustomization file's document as Kustomize reads it: `kind` defaults to
+    Kustomization and `apiVersion` to the one of its kind."""
+    from llmops_gate.repo.discover import KUSTOMIZATION_NAMES
 
-
-def read_documents(text: str) -> list[Document]:
-    """Raises yaml.YAMLError on a syntax error (its marks count from the start of `text`)."""
-    chunks = _chunks(text) if caching.enabled() else None
-    if chunks is None or len(chunks) < 2:
-        return _parse(text)
-    parsed: dict[str, list[Document]] = {}
-    out: list[Document] = []
-    for offset, chunk in chunks:
-        docs = parsed.get(chunk)
-        if docs is None:
-            try:
-                docs = parsed[chunk] = _parse(chunk)
-            except yaml.YAMLError:
-                # Report it as the whole stream would, with the stream's line numbers.
-                return _parse(text)
-        out.extend(Document(node=d.node, data=d.data, offset=offset) for d in docs)
-    return out
+    if Path(file).name not in KUSTOMIZATION_NAMES or not isinstance(data, dict):
+        return data
+    if data.get("kind") and data.get("apiVersion"):
+        return data
+    kind = data.get("kind") or "Kustomization"
+    version = ("kustomize.config.k8s.io/v1alpha1" if kind == "Component"
+               else "kustomize.config.k8s.io/v1beta1")
+    return {"apiVersion": version, **data, "kind": kind}
 
 
 def key_name(node: yaml.ScalarNode) -> str:

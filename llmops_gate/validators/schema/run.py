@@ -7,6 +7,7 @@ and maps every problem's field path back to a source file and line.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from llmops_gate.yamlio import caching
 from llmops_gate.yamlio import reading as yaml_reading
 
 VALIDATOR = "schema"
+PLAIN_KEPT = 4096
 # Where a field path is written: (file, line, column, exact). `exact` is False when the field
 # could not be placed (only its document).
 Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, int | None, bool]]
@@ -113,6 +115,8 @@ class Item:
     prefix: tuple[PathPart, ...] = ()
     patched_by: tuple[str, ...] = ()
     name_hint: str | None = None
+    # `doc` is already in the JSON data model (manifests.Document.is_plain).
+    is_plain: bool = False
     scalar: Scalar | None = None
 
     @property
@@ -143,9 +147,9 @@ class Checker:
     stats: Stats = field(default_factory=Stats)
     _found: dict[tuple[GVK, bool], Found | SchemaUnusable | None] = field(default_factory=dict)
     # plain() of documents already seen, by identity: repeated documents of a stream share
-    # their parsed data (see manifests.read_documents). The document is kept with its result
-    # so its id cannot be reused while the run lasts.
-    _plain: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    # their parsed data (see stream.Parsed). The document is kept with its result so its id
+    # cannot be reused while it is kept; the oldest are dropped past PLAIN_KEPT.
+    _plain: OrderedDict[int, tuple[Any, Any]] = field(default_factory=OrderedDict)
 
     @classmethod
     def create(cls, settings: SchemaSettings) -> Checker:
@@ -241,10 +245,14 @@ class Checker:
             self.stats.errors += 1
             yield pre
             return
-        if caching.enabled():
+        if item.is_plain and doc is item.doc:
+            pass
+        elif caching.enabled():
             cached = self._plain.get(id(doc))
             if cached is None:
                 cached = self._plain[id(doc)] = (doc, plain(doc))
+                if len(self._plain) > PLAIN_KEPT:
+                    self._plain.popitem(last=False)
             doc = cached[1]
         else:
             doc = plain(doc)

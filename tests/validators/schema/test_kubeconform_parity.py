@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import cli_env, need_shared, run_cli
+from tests.conftest import cli_env, need_shared, real_kubeconform, run_cli
 
 FIXTURES = ("corpus", "kubeconform-fixtures")
 
@@ -181,6 +181,37 @@ def test_same_verdict_as_kubeconform(row: dict[str, str] | None,
             row["expected_output"]:
         count = int(row["expected_output"].split("Summary: ")[1].split(" ")[0])
         assert report.resources == count, case
+
+
+@pytest.mark.parametrize("row", _rows_or_empty())
+def test_kubeconform_engine_gives_the_same_findings(row: dict[str, str] | None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every row again with `--schema-engine kubeconform` (the real binary): the same
+    findings as the embedded engine, (rule, file, line, field path, severity)."""
+    from llmops_gate.commands.schema import validate_files
+
+    if row is None:
+        need_shared(*FIXTURES)
+        return
+    case = row["case_id"]
+    if case in EXCEPTIONS:
+        pytest.skip(f"cannot apply offline: {EXCEPTIONS[case]}")
+    base = need_shared(*FIXTURES)
+    binary = real_kubeconform()
+    monkeypatch.chdir(base)
+    files, flags, ignore, stdin = map_args(row["upstream_args"])
+    text = None
+    if stdin:
+        text = (base / row["fixture_files"].split("<", 1)[1]).read_text(encoding="utf-8")
+        files = ["-"]
+    found = []
+    for engine in ({"schema_engine": "embedded"},
+                   {"schema_engine": "kubeconform", "kubeconform": binary}):
+        report = validate_files(files, {**flags, **engine}, stdin_text=text,
+                                ignore_patterns=ignore)
+        found.append(sorted((f.rule, f.file, f.line, f.path, f.severity.value)
+                            for f in report.findings))
+    assert found[1] == found[0], case
 
 
 def test_every_row_is_run_or_explained() -> None:

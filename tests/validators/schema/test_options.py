@@ -11,7 +11,7 @@ import pytest
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
-from tests.conftest import findings, run_cli
+from tests.conftest import findings, real_kubeconform, run_cli
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -126,13 +126,9 @@ def test_schema_engine_kubeconform_without_binary_exits_2(repo: Path, tmp_path: 
 
 
 def test_kubeconform_wrapper_gives_the_same_findings(repo: Path) -> None:
-    """Only where kubeconform is installed (it cannot be installed here; nothing fakes it).
-    kubeconform's `default` location downloads the Kubernetes schemas, so this also needs the
-    network or kubeconform's cache."""
-    if shutil.which("kubeconform") is None:
-        pytest.skip("kubeconform is not on PATH")
+    """With the real kubeconform (offline: the wrapper exports the schemas it needs)."""
     embedded = run(repo, schema_engine="embedded")
-    wrapped = run(repo, schema_engine="kubeconform")
+    wrapped = run(repo, schema_engine="kubeconform", kubeconform=real_kubeconform())
     key = [(f.rule, f.path, f.file, f.line) for f in embedded]
     assert [(f.rule, f.path, f.file, f.line) for f in wrapped] == key
 
@@ -181,16 +177,39 @@ def test_kubeconform_export_is_self_contained(tmp_path: Path) -> None:
 
 
 def test_kubeconform_results_map_to_findings_rules() -> None:
+    """kubeconform v0.7.0's result for one resource (its `-output json`, as the real binary
+    printed it for a Deployment with four defects): top-level causes are structured, the
+    ones under a "validation failed" group only in the rendered tree of `msg`."""
     from llmops_gate.validators.schema.kubeconform import problems_from
 
-    entry = {"status": "statusInvalid", "validationErrors": [
-        {"path": "/spec/predictor/model", "msg": "additionalProperties 'resoures' not allowed"},
-        {"path": "/spec/replicas", "msg": "expected integer or null, but got string"},
-        {"path": "/spec", "msg": "missing properties: 'selector'"}]}
+    entry = {
+        "filename": "d.yaml", "kind": "Deployment", "name": "web", "version": "apps/v1",
+        "status": "statusInvalid",
+        "msg": "problem validating schema. Check JSON formatting: jsonschema validation failed "
+               "with 'file:///tmp/s/kubernetes/deployment-apps-v1.json#' - at '/metadata': "
+               "additional properties 'labelz' not allowed - at '/spec': validation failed   "
+               "- at '/spec/replicas': got string, want null or integer   - at "
+               "'/spec/template/spec/containers/0': validation failed     - at "
+               "'/spec/template/spec/containers/0/ports/0/containerPort': got string, want "
+               "integer     - at '/spec/template/spec/containers/0': additional properties "
+               "'resoures' not allowed",
+        "validationErrors": [
+            {"path": "/metadata", "msg": "additional properties 'labelz' not allowed"},
+            {"path": "/spec", "msg": "validation failed"}]}
     assert [(p.rule, p.dotted, p.message) for p in problems_from(entry)] == [
-        ("unknown-field", "spec.predictor.model.resoures", "unknown field"),
+        ("unknown-field", "metadata.labelz", "unknown field"),
         ("wrong-type", "spec.replicas", "expected integer, got string"),
-        ("schema-violation", "spec", "missing properties: 'selector'")]
+        ("wrong-type", "spec.template.spec.containers[0].ports[0].containerPort",
+         "expected integer, got string"),
+        ("unknown-field", "spec.template.spec.containers[0].resoures", "unknown field")]
+    required = {"status": "statusInvalid", "msg": "", "validationErrors": [
+        {"path": "/spec", "msg": "missing properties 'selector', 'template'"},
+        {"path": "/spec/strategy/type", "msg": "value must be one of 'Recreate', "
+                                                "'RollingUpdate'"},
+        {"path": "/spec/minReadySeconds", "msg": "minimum: got -1, want 0"}]}
+    assert [(p.rule, p.dotted) for p in problems_from(required)] == [
+        ("required-field", "spec.selector"), ("required-field", "spec.template"),
+        ("invalid-value", "spec.strategy.type"), ("schema-violation", "spec.minReadySeconds")]
 
 
 def test_template_variables_are_kubeconforms() -> None:

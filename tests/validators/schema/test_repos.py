@@ -23,7 +23,7 @@ from llmops_gate.repo.kustomize import find_kustomize
 from llmops_gate.validators import schema as schema_validator
 from llmops_gate.validators.context import Context
 from llmops_gate.yamlio.sourcemap import SourceMap
-from tests.conftest import CORPUS, EXAMPLE, ROOT, findings, run_cli, summary
+from tests.conftest import CORPUS, EXAMPLE, ROOT, findings, real_kubeconform, run_cli, summary
 
 BUNDLED_GROUPS = {"serving.kserve.io", "argoproj.io", "tekton.dev",
                   "pipelinesascode.tekton.dev", "triggers.tekton.dev", "route.openshift.io"}
@@ -58,9 +58,10 @@ def corpus_repos() -> list[object]:
 BUNDLED_API = re.compile(r"(serving\.kserve\.io|argoproj\.io|tekton\.dev|route\.openshift\.io)/v")
 
 
-def schema_findings(repo: Path) -> list[Finding]:
+def schema_findings(repo: Path, **engine: str) -> tuple[list[Finding], list[Finding]]:
     """The schema validator over the units whose sources mention a bundled API group (to
-    keep the Kustomize builds, most of the cost, to the units that matter here)."""
+    keep the Kustomize builds, most of the cost, to the units that matter here): with the
+    embedded engine, and on the same renders with the real kubeconform."""
     config = load_config(repo)
     scan = scan_repo(repo, config)
     units = []
@@ -71,9 +72,17 @@ def schema_findings(repo: Path) -> list[Finding]:
             units.append(unit)
     sources = SourceMap(repo)
     results = render_all(repo, units, find_kustomize(), sources, jobs=2, timeout=120)
-    ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                  settings={"validators": ("schema",)})
-    return list(schema_validator.check(ctx))
+    out = []
+    for settings in ({"schema_engine": "embedded"},
+                     {"schema_engine": "kubeconform", "kubeconform": real_kubeconform()}):
+        ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
+                      settings={"validators": ("schema",), **settings})
+        out.append(list(schema_validator.check(ctx)))
+    return out[0], out[1]
+
+
+def keys(found: list[Finding]) -> list[tuple[str, str | None, int | None, str | None, str]]:
+    return sorted((f.rule, f.file, f.line, f.path, f.severity.value) for f in found)
 
 
 def bundled(f: Finding) -> bool:
@@ -87,7 +96,9 @@ def bundled(f: Finding) -> bool:
 def test_corpus_repo_has_no_schema_error_on_bundled_kinds(repo: Path | None) -> None:
     if repo is None:
         pytest.skip(f"../shared is absent here ({CORPUS} not found): the corpus tests need it")
-    schema = schema_findings(repo)
+    schema, kubeconform = schema_findings(repo)
+    # the same verdicts and places from the real kubeconform (test_engine_parity.py)
+    assert keys(kubeconform) == keys(schema)
     on_bundled = [f for f in schema if bundled(f)]
     assert on_bundled == [], [f"{f.file}:{f.line} {f.message}" for f in on_bundled]
     other = [f for f in schema if f.rule != "missing-schema"

@@ -1,37 +1,86 @@
-"""`llmops-gate rules`: every policy rule with its severity, what it checks, why and how to fix.
+"""`llmops-gate rules`: every rule id any validator can emit, with its severity, what it checks,
+why and how to fix it.
 
-Lists the built-in rules, the engine's waiver rules, installed plugins and, when the repo has a
-config, its custom rules.
+Lists each validator's rules (build, lint, parse, schema, policy, tekton, and the promotion's
+verify), the policy engine's waiver rules, installed plugins and, when the repo has a config,
+its custom rules. `--validator` keeps one validator's.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from llmops_gate.config import load_config
+from llmops_gate import validators
+from llmops_gate.config import Config, load_config
 from llmops_gate.errors import GateError
+from llmops_gate.model import RuleDoc
 from llmops_gate.validators.policy.base import Rule
 from llmops_gate.validators.policy.registry import META, all_rules
 
+# Rules no validator of `validate` emits: the promotion's check of its own edits.
+OTHER = ("promote",)
 
-def render_text(rules: list[Rule]) -> str:
+
+def _entries(config: Config, validator: str | None) -> tuple[list[RuleDoc | Rule], list[str]]:
+    """The rules to list, in validator order; policy rules as `Rule`s (they carry more)."""
+    names = [*validators.names(), *OTHER]
+    if validator is not None and validator not in names:
+        raise GateError(f"unknown validator '{validator}' (known: {', '.join(names)})")
+    listed: list[RuleDoc | Rule] = []
+    problems: list[str] = []
+    for name in names if validator is None else [validator]:
+        if name == "policy":
+            found, problems = all_rules(config)
+            listed.extend([*found.values(), *META.values()])
+        elif name == "promote":
+            from llmops_gate.gitops.verify import RULES
+
+            listed.extend(RULES.values())
+        else:
+            listed.extend(validators.rules(name, config))
+    return listed, problems
+
+
+def _validator(r: RuleDoc | Rule) -> str:
+    return "policy" if isinstance(r, Rule) else r.validator
+
+
+def to_json(r: RuleDoc | Rule) -> dict[str, Any]:
+    """One rule for `--format json`: the policy fields it always had, plus `validator` and
+    `links` (the other validators' rules fill the policy-only fields with empty values)."""
+    if isinstance(r, Rule):
+        return {**r.to_json(), "validator": "policy", "links": []}
+    return {**r.to_json(), "kinds": None, "equivalents": {}, "doc": ""}
+
+
+def render_text(rules: list[RuleDoc | Rule]) -> str:
     width = max(len(r.id) for r in rules)
+    groups = len({_validator(r) for r in rules}) > 1
     out: list[str] = []
+    current: str | None = None
     for r in rules:
-        source = "" if r.source == "built-in" else f"  [{r.source}]"
-        out.append(f"{r.id:<{width}}  {r.severity.value:<7}  {r.description}{source}")
+        if groups and _validator(r) != current:
+            current = _validator(r)
+            out.extend([""] if out else [])
+            out.append(f"{current}:")
+        meta = r.meta if isinstance(r, Rule) else r
+        source = "" if meta.source == "built-in" else f"  [{meta.source}]"
+        out.append(f"{r.id:<{width}}  {meta.severity.value:<7}  {meta.summary}{source}")
         pad = " " * (width + 11)
-        if r.why:
-            out.append(f"{pad}why: {r.why}")
-        if r.fix:
-            out.append(f"{pad}fix: {r.fix}")
-        for o in r.options:
+        if meta.why:
+            out.append(f"{pad}why: {meta.why}")
+        if meta.fix:
+            out.append(f"{pad}fix: {meta.fix}")
+        for o in meta.options:
             out.append(f"{pad}option {o.name} (default {json.dumps(o.default)}): "
                        f"{o.description}")
-        if r.equivalents:
+        for link in meta.links:
+            out.append(f"{pad}see: {link}")
+        if isinstance(r, Rule) and r.equivalents:
             out.append(f"{pad}see also: " + "; ".join(f"{tool} {check}" for tool, check
                                                          in r.equivalents.items()))
     return "\n".join(out) + "\n"
@@ -43,22 +92,28 @@ def render_text(rules: list[Rule]) -> str:
               show_default=True, help="Output format.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file whose custom rules to include (default: REPO/.llmops-gate.yaml).")
+@click.option("--validator", metavar="NAME",
+              help="List only this validator's rules (build, lint, parse, schema, policy, "
+                   "tekton, promote).")
 @click.option("--explain", metavar="RULE", help="Show one rule with its documentation and "
                                                 "passing/failing examples.")
-def rules(repo: Path, fmt: str, config_path: Path | None, explain: str | None) -> None:
-    """List the policy rules: id, severity, what each checks, why, and how to fix it."""
+def rules(repo: Path, fmt: str, config_path: Path | None, validator: str | None,
+          explain: str | None) -> None:
+    """List every rule id a validator can emit: severity, what it checks, why, how to fix it."""
     config = load_config(repo, config_path)
-    found, problems = all_rules(config)
-    listed = [*found.values(), *META.values()]
+    listed, problems = _entries(config, validator)
     if explain is not None:
         listed = [r for r in listed if r.id == explain]
         if not listed:
-            raise GateError(f"unknown policy rule '{explain}' (see `llmops-gate rules`)")
+            what = f"{validator} rule" if validator else "policy rule"
+            also = "" if validator else " nor a rule of any other validator"
+            raise GateError(f"unknown {what} '{explain}'{also} (see `llmops-gate rules`)")
     for problem in problems:
         click.echo(f"llmops-gate: warning: {problem}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"rules": [r.to_json() for r in listed]}, indent=2))
+        click.echo(json.dumps({"rules": [to_json(r) for r in listed]}, indent=2))
     else:
         click.echo(render_text(listed), nl=False)
-        if explain is not None and listed[0].doc:
-            click.echo("\n" + listed[0].doc)
+        docs = [r.doc for r in listed if isinstance(r, Rule) and r.doc]
+        if explain is not None and docs:
+            click.echo("\n" + docs[0])

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.model import Finding, Severity, Unit
+from llmops_gate.model import Finding, RuleDoc, Severity, Unit
 from llmops_gate.repo.discover import (
     KUSTOMIZATION_NAMES,
     Kustomization,
@@ -47,18 +47,37 @@ REMOTE_PREFIXES = ("git::", "git@", "github.com/", "gitlab.com/", "bitbucket.org
 REMOTE_MARKERS = ("://", "?ref=", "?version=", "?timeout=", "?submodules=")
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 
-HINTS = {
-    "remote-resource": "vendor the remote base into the repository, or run with --allow-remote "
-                       "if this repository's remote bases are trusted",
-    "kustomize-helm": "render the chart into plain manifests and commit them; llmops-gate never "
-                      "enables Helm inside Kustomize",
-    "kustomize-plugin": "use built-in transformers and generators only; llmops-gate never runs "
-                        "exec or KRM-function plugins",
-    "path-outside-repo": "keep every file an overlay uses inside the repository (no `..` above "
-                         "the root, no symlinks that lead out of it)",
-    "kustomization-cycle": "remove the entry that includes a kustomization from its own bases",
-    "kustomization-invalid": "fix the kustomization file so it can be read",
-}
+def _rule(rule: str, summary: str, why: str, fix: str) -> RuleDoc:
+    return RuleDoc(rule, Severity.ERROR, summary, why, fix, validator="build")
+
+
+# What the guard refuses before Kustomize runs; reported by the `build` validator.
+RULES: dict[str, RuleDoc] = {d.id: d for d in (
+    _rule("remote-resource", "No overlay fetches a remote base or resource.",
+          "Kustomize would fetch and build code from the network: what is validated is then "
+          "not what the repository holds, and the fetch may hang or be hostile.",
+          "vendor the remote base into the repository, or run with --allow-remote if this "
+          "repository's remote bases are trusted"),
+    _rule("kustomize-helm", "No overlay inflates a Helm chart.",
+          "Helm inside Kustomize downloads charts and runs the helm program.",
+          "render the chart into plain manifests and commit them; llmops-gate never enables "
+          "Helm inside Kustomize"),
+    _rule("kustomize-plugin", "No overlay uses an exec or KRM-function plugin.",
+          "A plugin is a program the repository names; validating must never run one.",
+          "use built-in transformers and generators only; llmops-gate never runs exec or "
+          "KRM-function plugins"),
+    _rule("path-outside-repo", "Every file an overlay uses is inside the repository.",
+          "A file outside the repository is not reviewed with it (`..` above the root, a "
+          "symlink out of it) and may be anything on the machine.",
+          "keep every file an overlay uses inside the repository (no `..` above the root, no "
+          "symlinks that lead out of it)"),
+    _rule("kustomization-cycle", "No kustomization includes itself through its bases.",
+          "Kustomize cannot build a cycle.",
+          "remove the entry that includes a kustomization from its own bases"),
+    _rule("kustomization-invalid", "Every kustomization file can be read.",
+          "A kustomization that does not parse cannot be checked or built.",
+          "fix the kustomization file so it can be read"),
+)}
 
 
 def looks_remote(ref: str) -> bool:
@@ -121,7 +140,7 @@ class _Walk:
         self.findings.append(Finding(
             validator="build", rule=rule, severity=Severity.ERROR, message=message,
             overlay=self.unit.path, environment=self.unit.environment, file=k.file,
-            line=k.line_of(text) if text else None, hint=HINTS[rule]))
+            line=k.line_of(text) if text else None, hint=RULES[rule].fix))
 
     def rel(self, path: Path) -> str:
         rel = path.resolve().relative_to(self.root).as_posix()

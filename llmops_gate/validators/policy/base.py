@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from llmops_gate.model import Resource, Severity, Unit
+from llmops_gate.model import Resource, RuleDoc, RuleOption, Severity, Unit
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -47,11 +47,8 @@ class Violation:
     text_line: int | None = None  # 0-based line inside the block-scalar text at `path` in `file`
 
 
-@dataclass(frozen=True)
-class Option:
-    name: str
-    default: Any
-    description: str
+# A policy rule's options are the shared rule vocabulary's (llmops_gate.model.RuleOption).
+Option = RuleOption
 
 
 @dataclass(frozen=True)
@@ -155,6 +152,13 @@ class Rule:
 
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
+
+    @property
+    def meta(self) -> RuleDoc:
+        """This rule in the vocabulary every validator's rules share."""
+        return RuleDoc(id=self.id, severity=self.severity, summary=self.description,
+                       why=self.why, fix=self.fix, options=self.options, source=self.source,
+                       validator="policy")
 
     def to_json(self) -> dict[str, Any]:
         return {

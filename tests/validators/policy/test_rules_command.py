@@ -20,7 +20,7 @@ def test_rules_are_declared_as_data() -> None:
 
 
 def test_rules_json_lists_every_rule(tmp_path: Path) -> None:
-    result = run_cli("rules", tmp_path, "--format", "json")
+    result = run_cli("rules", tmp_path, "--format", "json", "--validator", "policy")
     assert result.code == 0, result.stderr
     listed = {r["id"]: r for r in result.json()["rules"]}
     assert set(listed) == set(BUILTIN) | set(META)

@@ -21,7 +21,7 @@ from llmops_gate.model import Finding
 from llmops_gate.repo.discover import closure, discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize
 from llmops_gate.validators import schema as schema_validator
-from llmops_gate.validators.context import Context
+from llmops_gate.validators.context import Context, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import CORPUS, EXAMPLE, ROOT, findings, run_cli, summary
 
@@ -72,7 +72,7 @@ def schema_findings(repo: Path) -> list[Finding]:
     sources = SourceMap(repo)
     results = render_all(repo, units, find_kustomize(), sources, jobs=2, timeout=120)
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                  settings={"validators": ("schema",)})
+                  settings=Settings(validators=("schema",)))
     return list(schema_validator.check(ctx))
 
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -33,8 +32,7 @@ from llmops_gate.yamlio.sourcemap import SourceMap
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-@dataclass(frozen=True)
-class BuildFailure:
+class BuildFailure(NamedTuple):
     """Why a build failed: a one-line message and, when known, the repo-relative file/line."""
 
     message: str

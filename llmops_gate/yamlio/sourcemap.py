@@ -34,28 +34,30 @@ def _scalar(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
-def child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
-    """The value node under `key` of a mapping node (or index of a sequence node)."""
+def _entry(node: yaml.Node, key: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) pair of `key` in a mapping node."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                found: yaml.Node = v
-                return found
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and (
-            0 <= key < len(node.value)):
-        item: yaml.Node = node.value[key]
-        return item
+                return k, v
     return None
+
+
+def child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    """The value node under `key` of a mapping node (or index of a sequence node)."""
+    if isinstance(node, yaml.SequenceNode):
+        if isinstance(key, int) and 0 <= key < len(node.value):
+            item: yaml.Node = node.value[key]
+            return item
+        return None
+    entry = _entry(node, key)
+    return entry[1] if entry else None
 
 
 def key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     """The key node `key` of a mapping node (where the field is written)."""
-    if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                key_node: yaml.Node = k
-                return key_node
-    return None
+    entry = _entry(node, key)
+    return entry[0] if entry else None
 
 
 class SourceMap:

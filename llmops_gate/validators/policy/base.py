@@ -161,19 +161,11 @@ class Rule:
                        validator="policy")
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "severity": self.severity.value,
-            "description": self.description,
-            "why": self.why,
-            "fix": self.fix,
-            "options": [{"name": o.name, "default": o.default, "description": o.description}
-                        for o in self.options],
-            "kinds": sorted(self.kinds) if self.kinds else None,
-            "equivalents": dict(self.equivalents),
-            "source": self.source,
-            "doc": self.doc,
-        }
+        """The shared vocabulary's fields (see RuleDoc.to_json), then the policy-only ones."""
+        out = self.meta.to_json()
+        del out["validator"], out["links"]
+        return {**out, "kinds": sorted(self.kinds) if self.kinds else None,
+                "equivalents": dict(self.equivalents), "doc": self.doc}
 
 
 def get(doc: Any, *path: PathPart) -> Any:

@@ -7,6 +7,7 @@ once per run (node trees carry line numbers) and cached.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,26 @@ class SourceDoc:
 
 def _scalar(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+
+
+def field_path(parts: Sequence[PathPart]) -> str | None:
+    """The one notation of a field path in findings (the JSON report's `path`): keys joined by
+    dots, list indices in brackets, and a key that is not plain (letters, digits, `_`, `-`)
+    as a JSON string in brackets: `spec.containers[0].resources.limits["nvidia.com/gpu"]`.
+    None for the document itself."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _plain_key(part):
+            out += f"[{json.dumps(part)}]"
+        else:
+            out += f".{part}" if out else part
+    return out or None
+
+
+def _plain_key(part: str) -> bool:
+    return bool(part) and all(c.isalnum() or c in "_-" for c in part)
 
 
 def _entry(node: yaml.Node, key: PathPart) -> tuple[yaml.Node, yaml.Node] | None:

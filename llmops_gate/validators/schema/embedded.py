@@ -31,6 +31,7 @@ from jsonschema.exceptions import ValidationError
 
 from llmops_gate.validators.schema.store import Found, SchemaUnusable
 from llmops_gate.yamlio import caching
+from llmops_gate.yamlio.sourcemap import field_path
 
 PathPart = str | int
 
@@ -50,19 +51,8 @@ class Problem:
 
 
 def dotted(path: Sequence[PathPart]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif out:
-            out += f".{part}" if _plain(part) else f"[{json.dumps(part)}]"
-        else:
-            out = part if _plain(part) else f"[{json.dumps(part)}]"
-    return out or "(document)"
-
-
-def _plain(part: str) -> bool:
-    return bool(part) and all(c.isalnum() or c in "_-" for c in part)
+    """A field path for a message (the findings' one notation, `sourcemap.field_path`)."""
+    return field_path(path) or "(document)"
 
 
 # JSON Schema's name of each Python type YAML loads to (bool before int: a bool is an int).

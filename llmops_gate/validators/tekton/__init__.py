@@ -40,7 +40,7 @@ from llmops_gate.validators.context import Context
 from llmops_gate.validators.tekton.rules import RULES, VALIDATOR, rules
 from llmops_gate.validators.tekton.specs import Catalog, check_resource
 from llmops_gate.validators.tekton.variables import KINDS, TEKTON_GROUP, TRIGGERS_GROUP, Hit
-from llmops_gate.yamlio.sourcemap import child, key_node
+from llmops_gate.yamlio.sourcemap import child, field_path, key_node
 
 __all__ = ["RULES", "SPEC", "VALIDATOR", "check", "rules"]
 
@@ -116,7 +116,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                           message=hit.message, overlay=res.unit.path,
                           environment=res.unit.environment, file=res.source_file, line=line,
                           column=column, resource=res.ref,
-                          path=".".join(str(p) for p in hit.path), hint=rule.fix)
+                          path=field_path(hit.path), hint=rule.fix)
     units = {r.unit.path: r.unit for r in ctx.results}
     for file in _source_files(ctx):
         try:

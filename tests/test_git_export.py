@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmops_gate.gitops.git import Repo
-from llmops_gate.repo.changes import _extract_revision
+from llmops_gate.repo.changes import export_revision
 from llmops_gate.repo.git import export_tree
 from tests.conftest import git, init_git_repo
 
@@ -50,11 +50,11 @@ def test_promotion_and_changed_since_read_the_same_tree(tmp_path: Path) -> None:
     finally:
         r.close()
     changed.mkdir()
-    _extract_revision(repo, head, changed)
+    export_revision(repo, head, changed)
     assert files(promoted) == files(changed)
     assert files(changed)["app/base/cm.yaml"] == "kind: ConfigMap\n"
     # Run from a folder inside the work tree, the export is that folder's tree.
     sub.mkdir()
-    _extract_revision(repo / "app", head, sub)
+    export_revision(repo / "app", head, sub)
     assert files(sub) == {"base/cm.yaml": "kind: ConfigMap\n",
                           "base/kustomization.yaml": "resources:\n  - cm.yaml\n"}

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
+from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge
 from llmops_gate.gitops.diff import env_diff
 from llmops_gate.gitops.history import read_promotions, rollback_request
@@ -67,6 +68,23 @@ def _common(fn: Any) -> Any:
     return fn
 
 
+def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
+                  kustomize: str | None) -> str:
+    """The commit body, then what the promotion does on the cluster: the release summary and
+    the rendered diffs of the targets (within the forge's size limit)."""
+    from llmops_gate.review import budget
+    from llmops_gate.review.render import RenderOptions
+    from llmops_gate.review.report import review
+
+    assert outcome.plan is not None and outcome.commit is not None
+    try:
+        result = review(repo, outcome.plan.source_commit, outcome.commit,
+                        RenderOptions(kustomize=kustomize, validate=False))
+    except GateError as exc:
+        return f"{lead}\n\n(llmops-gate could not render the review of this promotion: {exc})"
+    return budget.request_body(result, lead, result.settings.limit(target.provider))
+
+
 def do_promote(request: Request, push: bool, remote: str, open_pr: bool) -> int:
     target: forge.Forge | None = (forge_target(request, remote)
                                   if open_pr and not request.dry_run else None)
@@ -79,8 +97,10 @@ def do_promote(request: Request, push: bool, remote: str, open_pr: bool) -> int:
     except Refused as exc:
         return _refused(exc)
     _print_outcome(outcome)
-    if target is not None:
-        link = open_request(target, outcome)
+    if target is not None and outcome.status == "promoted" and outcome.plan is not None:
+        body = outcome.text.partition("\n")[2]
+        link = open_request(target, outcome, _request_body(target, outcome, body.strip(),
+                                                           request.repo, request.kustomize))
         if link is not None:
             kind = "pull" if target.provider == "github" else "merge"
             click.echo(f"opened {kind} request: {link}")

@@ -30,17 +30,24 @@ from llmops_gate.validators.schema.settings import SchemaFlags
               help="Write the report to this file instead of stdout.")
 @click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
               help="Leave out files whose path matches (repeatable).")
+@click.option("--admission/--no-admission", "admission", default=True, show_default=True,
+              help="Also apply the API server's and the admission webhooks' rules "
+                   "(`llmops-gate rules --validator admission`); --no-admission gives "
+                   "kubeconform's schema-only verdict.")
 def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
-                   ignore_patterns: tuple[str, ...], **flags: Any) -> None:
+                   ignore_patterns: tuple[str, ...], admission: bool, **flags: Any) -> None:
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
     a document without `kind` or `apiVersion` is an error (a kustomization file gets
-    Kustomize's defaults). Strict by default.
+    Kustomize's defaults). Strict by default. The API server's own rules (names, labels,
+    quantities, ports, ...) and the KServe, ArgoCD and Tekton webhooks' rules are applied too
+    unless --no-admission.
     """
     from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
-    report = validate_files(files, SchemaFlags(**flags), ignore_patterns=ignore_patterns)
+    report = validate_files(files, SchemaFlags(**flags), ignore_patterns=ignore_patterns,
+                            admission=admission)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render_report(report, fmt, colour), output)
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)

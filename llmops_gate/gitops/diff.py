@@ -28,7 +28,7 @@ def env_diff(repo: Path, source: str | None, target: str, kustomize: str | None)
     """The marked promoted fields, then a unified diff of the two normalised renders."""
     tree = Tree.open(repo.resolve(), kustomize)
     rules = Rules.from_config(tree.config)
-    src_name, _ = chain_targets(tree.config, source, [target])
+    src_name, _ = chain_targets(tree.chain, source, [target])
     src = tree.render(src_name, "source environment")
     dst = tree.render(target, "target environment")
     values = source_values(src, rules)

@@ -18,6 +18,7 @@ from typing import Any
 
 from llmops_gate.errors import GateError
 from llmops_gate.repo.git import export_tree
+from llmops_gate.yamlio import fsutil
 
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 GIT_TIMEOUT = 120
@@ -46,10 +47,12 @@ class Repo:
         self.root = Path(self._repo.working_tree_dir or path).resolve()
         self.git_dir = Path(self._repo.git_dir).resolve()
         self._empty_hooks = tempfile.mkdtemp(prefix="llmops-gate-nohooks-")
+        fsutil.track_temp(self._empty_hooks)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.rmdir(self._empty_hooks)
+        fsutil.untrack_temp(self._empty_hooks)
         self._repo.close()
 
     def run(self, *args: str, hooks: bool = False,

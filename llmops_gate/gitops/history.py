@@ -1,8 +1,8 @@
-"""Promotions read back from their commit trailers, and the rollback of one."""
+"""Promotions as the commit trailers of a branch record them (`history`, `rollback`,
+`status`), and the rollback of one."""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers
 from llmops_gate.gitops.plan import Plan, Request, source_values
 from llmops_gate.gitops.snapshot import Tree
 from llmops_gate.gitops.values import Key, Rules
+from llmops_gate.yamlio import fsutil
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,6 @@ class Promotion:
 
 
 def promotions(repo: Repo, env: str | None = None) -> list[Promotion]:
-    """The promotions (newest first) on the branch, those into `env` when given."""
     out = []
     for sha, author, when, message in repo.log_messages():
         t = parse_trailers(message)
@@ -84,15 +84,15 @@ def rollback_request(repo: Path, env: str, promotion_id: str | None, *, author: 
         r.close()
 
     def values_from(tree: Tree, rules: Rules) -> tuple[str, dict[Key, dict[str, Any]]]:
-        if env not in tree.config.environment_names:
-            raise GateError(f"unknown environment '{env}'")
+        if env not in tree.chain.names:
+            raise GateError(f"unknown environment '{env}' (known: {tree.chain.describe()})")
         r2 = Repo(repo)
         try:
-            with tempfile.TemporaryDirectory(prefix="llmops-gate-rollback-") as tmp:
+            with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
                 old_root = Path(tmp) / "tree"
                 old_root.mkdir()
                 r2.export(parent, old_root)
-                old = Tree.open(old_root, kustomize)
+                old = Tree.open(old_root, kustomize, origin=Path(repo).resolve())
                 return env, source_values(old.render(env, "environment (before)"), rules)
         finally:
             r2.close()
@@ -100,6 +100,7 @@ def rollback_request(repo: Path, env: str, promotion_id: str | None, *, author: 
     def message(plan: Plan, pid: str) -> str:
         lines = [f"rollback: {env} to before {target.promotion_id}", ""]
         lines += [c.line() for c in plan.changes]
+        lines += ["", *plan.notes()] if plan.notes() else []
         lines += ["", f"Promoted-From: {env}", f"Promoted-To: {env}",
                   f"Source-Commit: {parent}", f"Promotion-Id: {pid}",
                   f"Rollback-Of: {target.promotion_id}"]

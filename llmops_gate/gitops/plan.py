@@ -5,15 +5,13 @@ kustomization's `images:`, a patch file of the tool's own), and the order gate.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops_gate.config import Config
 from llmops_gate.errors import GateError
 from llmops_gate.gitops.edit import (
     ImageEntry,
@@ -21,7 +19,7 @@ from llmops_gate.gitops.edit import (
     remove_patch,
     render_patch_file,
 )
-from llmops_gate.gitops.snapshot import EnvRender, Tree
+from llmops_gate.gitops.snapshot import Chain, EnvRender, Tree
 from llmops_gate.gitops.values import (
     ISVC,
     MODEL_FIELDS,
@@ -65,6 +63,9 @@ class TargetPlan:
     changes: list[Change]
     files: dict[str, str]  # repo-relative path -> new text
     own: EnvRender | None = None  # the target rendered without the tool's patch file
+    # Objects the source renders and this target does not: a promotion never creates objects,
+    # so these are named to the user instead of being passed over.
+    missing: list[Key] = field(default_factory=list)
 
 
 @dataclass
@@ -82,6 +83,12 @@ class Plan:
     def target_names(self) -> list[str]:
         return [t.env for t in self.targets]
 
+    def notes(self) -> list[str]:
+        """One line per object the source has and a target lacks (not promoted)."""
+        return [f"{key} is in {self.source} but not in {t.env}: not promoted (a promotion "
+                f"only changes objects both render; add it to {t.env}'s overlay to carry it)"
+                for t in self.targets for key in t.missing]
+
     def promotion_id(self) -> str:
         blob = json.dumps([self.source, self.source_commit,
                            [(t.env, sorted((str(k), v) for k, v in t.expected.items()))
@@ -93,15 +100,23 @@ def source_values(render: EnvRender, rules: Rules) -> dict[Key, dict[str, Any]]:
     return {k: extract(r.doc, rules) for k, r in render.resources.items()}
 
 
-def chain_targets(config: Config, source: str | None,
+def chain_targets(chain: Chain, source: str | None,
                   targets: Sequence[str]) -> tuple[str, list[str]]:
-    names = config.environment_names
+    names = list(chain.names)
     if not names:
-        raise GateError("no environments in .llmops-gate.yaml: promotion needs the "
-                        "`environments:` chain (for example dev, staging, production)")
+        raise GateError("no environments: .llmops-gate.yaml has no `environments:` chain and "
+                        "no overlay folder is named after one (dev, qa, test, staging, "
+                        "production); list them in promotion order under `environments:`")
     for env in [source, *targets]:
         if env is not None and env not in names:
-            raise GateError(f"unknown environment '{env}' (known: {', '.join(names)})")
+            raise GateError(f"unknown environment '{env}' (known: {chain.describe()})")
+    unordered = [t for t in targets if t in chain.ambiguous]
+    if chain.ambiguous and (source is None or not targets or len(unordered) > 1):
+        raise GateError(f"the environments found from overlay folder names "
+                        f"({', '.join(names)}) have no clear promotion order "
+                        f"({' and '.join(chain.ambiguous)} share a place); name them with "
+                        "--from ENV --to ENV, or list them in promotion order under "
+                        "`environments:` in .llmops-gate.yaml")
     src = source or names[0]
     wanted = set(targets)
     chosen = [n for n in names if n in wanted] if targets else names[names.index(src) + 1:]
@@ -134,8 +149,9 @@ def plan_target(tree: Tree, env: str, src: Mapping[Key, Mapping[str, Any]],
             expected[key] = want
     own = _render_own(tree, env, rules, before) if expected else before
     files = _edits(tree, before, own, expected, rules)
+    missing = sorted(key for key in src if key not in before.resources)
     return TargetPlan(env=env, before=before, expected=expected, changes=changes, files=files,
-                      own=own)
+                      own=own, missing=missing)
 
 
 def _render_own(tree: Tree, env: str, rules: Rules, before: EnvRender) -> EnvRender:
@@ -323,7 +339,10 @@ def _promote_container(c: dict[str, Any], want: Mapping[str, Any], rules: Rules)
 def check_previous(tree: Tree, source: str, targets: Sequence[str],
                    src: Mapping[Key, Mapping[str, Any]], rules: Rules) -> None:
     """`require_previous`: each target only gets what the environment before it runs."""
-    names = tree.config.environment_names
+    names = list(tree.chain.names)
+    if tree.chain.ambiguous:
+        raise GateError("promotion.require_previous needs the environments' order: list them "
+                        "under `environments:` in .llmops-gate.yaml")
     problems: list[str] = []
     for env in targets:
         prev = names[names.index(env) - 1]
@@ -363,7 +382,7 @@ def plan_promotion(tree: Tree, request: Request, rules: Rules,
         src_env, src = request.values_from(tree, rules)
         source, targets = src_env, list(request.targets)
     else:
-        source, targets = chain_targets(tree.config, request.source, request.targets)
+        source, targets = chain_targets(tree.chain, request.source, request.targets)
         src = source_values(tree.render(source, "source environment"), rules)
         if rules.require_previous:
             check_previous(tree, source, targets, src, rules)
@@ -374,24 +393,3 @@ def plan_promotion(tree: Tree, request: Request, rules: Rules,
             path = tree.root / rel
             originals[rel] = path.read_text(encoding="utf-8") if path.exists() else None
     return Plan(source=source, source_commit=head, targets=plans, originals=originals), source
-
-
-def commit_message(plan: Plan, pid: str) -> str:
-    targets = ", ".join(plan.target_names)
-    lines = [f"promote: {plan.source}@{plan.source_commit[:7]} -> {targets}", ""]
-    lines += [c.line() for c in plan.changes]
-    lines += ["", f"Promoted-From: {plan.source}", f"Promoted-To: {targets}",
-              f"Source-Commit: {plan.source_commit}", f"Promotion-Id: {pid}"]
-    return "\n".join(lines) + "\n"
-
-
-def file_diff(plan: Plan) -> str:
-    out: list[str] = []
-    for t in plan.targets:
-        for rel, new in sorted(t.files.items()):
-            old = plan.originals.get(rel)
-            out += difflib.unified_diff((old or "").splitlines(keepends=True),
-                                        new.splitlines(keepends=True),
-                                        fromfile=f"a/{rel}" if old is not None else "/dev/null",
-                                        tofile=f"b/{rel}")
-    return "".join(out)

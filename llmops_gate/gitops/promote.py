@@ -15,20 +15,18 @@ from llmops_gate.gitops.plan import (
     TargetPlan,
     chain_targets,
     check_previous,
-    commit_message,
-    file_diff,
     kept_containers,
     plan_promotion,
     plan_target,
     source_values,
 )
-from llmops_gate.gitops.run import Outcome, preflight, recover, run
-from llmops_gate.gitops.snapshot import EnvRender, Say, Tree, docs_text, render_text
+from llmops_gate.gitops.run import Outcome, commit_message, file_diff, preflight, recover, run
+from llmops_gate.gitops.snapshot import Chain, EnvRender, Say, Tree, docs_text, render_text
 from llmops_gate.gitops.verify import RULES, VERIFY, verify
 
 __all__ = [
-    "RULES", "VERIFY", "Change", "EnvRender", "Outcome", "Plan", "Refused", "Request", "Say",
-    "TargetPlan", "Tree", "chain_targets", "check_previous", "commit_message", "docs_text",
+    "RULES", "VERIFY", "Chain", "Change", "EnvRender", "Outcome", "Plan", "Refused", "Request",
+    "Say", "TargetPlan", "Tree", "chain_targets", "check_previous", "commit_message", "docs_text",
     "file_diff", "kept_containers", "plan_promotion", "plan_target", "preflight", "recover",
     "render_text", "run", "source_values", "verify",
 ]

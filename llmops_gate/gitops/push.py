@@ -131,10 +131,11 @@ def forge_target(request: Request, remote: str) -> forge.Forge:
     return forge.resolve(tree_rules.forge, url)
 
 
-def open_request(target: forge.Forge, outcome: Outcome) -> str | None:
-    """Open the pull/merge request of a promotion; its link, or None if nothing was promoted."""
+def open_request(target: forge.Forge, outcome: Outcome, body: str) -> str | None:
+    """Open the pull/merge request of a promotion (titled with the commit's subject); its
+    link, or None if nothing was promoted."""
     if outcome.status != "promoted" or outcome.plan is None:
         return None
-    subject, _, body = outcome.text.partition("\n")
+    subject = outcome.text.partition("\n")[0]
     return forge.open_request(target, head=str(outcome.branch), base=str(outcome.base_branch),
-                              title=subject, body=body.strip())
+                              title=subject, body=body)

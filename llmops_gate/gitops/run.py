@@ -9,28 +9,21 @@ one commit; that commit is the point where the promotion happens.
 from __future__ import annotations
 
 import difflib
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmops_gate import interrupt
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import journal
 from llmops_gate.gitops.git import Repo, parse_trailers
-from llmops_gate.gitops.plan import (
-    Plan,
-    Refused,
-    Request,
-    chain_targets,
-    commit_message,
-    file_diff,
-    plan_promotion,
-)
+from llmops_gate.gitops.plan import Plan, Refused, Request, chain_targets, plan_promotion
 from llmops_gate.gitops.snapshot import Say, Tree, render_text
 from llmops_gate.gitops.values import (
     Rules,
 )
 from llmops_gate.gitops.verify import verify
+from llmops_gate.yamlio import fsutil
 from llmops_gate.yamlio.fsutil import atomic_write
 
 
@@ -93,6 +86,28 @@ def recover(repo: Repo, say: Say) -> None:
         f"{len(restored)} file(s) to their state before it; running it again")
 
 
+def commit_message(plan: Plan, pid: str) -> str:
+    targets = ", ".join(plan.target_names)
+    lines = [f"promote: {plan.source}@{plan.source_commit[:7]} -> {targets}", ""]
+    lines += [c.line() for c in plan.changes]
+    lines += ["", *plan.notes()] if plan.notes() else []
+    lines += ["", f"Promoted-From: {plan.source}", f"Promoted-To: {targets}",
+              f"Source-Commit: {plan.source_commit}", f"Promotion-Id: {pid}"]
+    return "\n".join(lines) + "\n"
+
+
+def file_diff(plan: Plan) -> str:
+    out: list[str] = []
+    for t in plan.targets:
+        for rel, new in sorted(t.files.items()):
+            old = plan.originals.get(rel)
+            out += difflib.unified_diff((old or "").splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"a/{rel}" if old is not None else "/dev/null",
+                                        tofile=f"b/{rel}")
+    return "".join(out)
+
+
 def run(request: Request, say: Say) -> Outcome:
     """One promotion attempt on the current HEAD (the CLI adds push and retries)."""
     repo = Repo(request.repo)
@@ -107,17 +122,19 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         journal.checkpoint("locked")
         recover(repo, say)
         head = repo.head_sha()
-        with tempfile.TemporaryDirectory(prefix="llmops-gate-promote-") as tmp:
+        with fsutil.temp_dir("llmops-gate-promote-") as tmp:
             export = Path(tmp) / "tree"
             export.mkdir()
             repo.export(head, export)
-            tree = Tree.open(export, request.kustomize)
+            tree = Tree.open(export, request.kustomize, origin=repo.root)
             rules = Rules.from_config(tree.config)
             targets = (request.targets if request.values_from is not None else
-                       chain_targets(tree.config, request.source, request.targets)[1])
+                       chain_targets(tree.chain, request.source, request.targets)[1])
             overlay_paths = [u.path for env in targets for u in tree.env_units(env)]
             base_branch = preflight(repo, overlay_paths)
             plan, _ = plan_promotion(tree, request, rules, head)
+            for note in plan.notes():
+                say(f"warning: {note}")
             if not plan.changes:
                 return Outcome("up-to-date", plan=plan, text="already up to date",
                                base_branch=base_branch, branch=base_branch)
@@ -126,7 +143,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                     atomic_write(tree.root / rel, text)
             if request.dry_run:
                 text = file_diff(plan)
-                tree2 = Tree.open(export, request.kustomize)
+                tree2 = Tree.open(export, request.kustomize, origin=repo.root)
                 for t in plan.targets:
                     after = render_text(tree2.render(t.env))
                     text += "".join(difflib.unified_diff(
@@ -135,7 +152,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                         fromfile=f"{t.env} (rendered, now)",
                         tofile=f"{t.env} (rendered, promoted)"))
                 return Outcome("dry-run", plan=plan, text=text, base_branch=base_branch)
-            tree_after = Tree.open(export, request.kustomize)
+            tree_after = Tree.open(export, request.kustomize, origin=repo.root)
             problems = verify(tree_after, plan, rules)
             if problems:
                 raise Refused("the promoted overlays do not render as planned; nothing was "
@@ -143,8 +160,9 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             if request.validate:
                 from llmops_gate.engine import Options, validate_repo
 
+                # The Kustomize the door chose for this promotion, not the export's config.
                 report = validate_repo(export, Options(envs=list(plan.target_names),
-                                                       kustomize=request.kustomize))
+                                                       kustomize=tree.kustomize.argv[0]))
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)
@@ -157,20 +175,28 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                                         f"{'-'.join(plan.target_names)}-{head[:7]}")
             _switch_branch(repo, branch, head)
         files = {rel: text for t in plan.targets for rel, text in t.files.items()}
-        journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
-                                             "branch": branch, "base_branch": base_branch,
-                                             "files": plan.originals, "new_files": files})
-        journal.checkpoint("journal")
+        commit: str | None = None
         try:
+            journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
+                                                 "branch": branch, "base_branch": base_branch,
+                                                 "files": plan.originals, "new_files": files})
+            journal.checkpoint("journal")
             for i, (rel, text) in enumerate(sorted(files.items())):
                 (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(repo.root / rel, text)
                 if i == 0:
                     journal.checkpoint("write")
             journal.checkpoint("written")
-            commit = repo.commit_paths(sorted(files), message, request.author,
-                                       request.run_hooks)
+            # SIGINT/SIGTERM during the commit is acted on once it is done (a commit cut in
+            # two would leave HEAD and the files disagreeing), see llmops_gate.interrupt.
+            with interrupt.deferred():
+                commit = repo.commit_paths(sorted(files), message, request.author,
+                                           request.run_hooks)
         except BaseException:
+            if commit is not None:  # stopped right after the commit: fully promoted
+                journal.clear_journal(repo.git_dir)
+                raise
+            # Stopped (an error, SIGINT/SIGTERM) before it: put everything back as it was.
             journal.restore_files(repo.root, plan.originals)
             try:
                 repo.reset_paths(sorted(plan.originals))
@@ -178,8 +204,10 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             finally:
                 journal.clear_journal(repo.git_dir)
             raise
-        journal.checkpoint("committed")
-        journal.clear_journal(repo.git_dir)
+        try:
+            journal.checkpoint("committed")
+        finally:  # committed: the journal has nothing left to restore, even if stopped here
+            journal.clear_journal(repo.git_dir)
         return Outcome("promoted", plan=plan, commit=commit, promotion_id=pid,
                        text=message, branch=branch, base_branch=base_branch)
 

@@ -1,28 +1,35 @@
-"""A promotion's view of a tree (an export of a commit): its config, scan and Kustomize, and
-each environment rendered once, its objects keyed by base name.
+"""A promotion's view of a tree (an export of a commit): its config, scan, Kustomize and
+environment chain, and each environment rendered once, its objects keyed by base name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from llmops_gate.config import Config, Environment, load_config
+from llmops_gate import yamlio
+from llmops_gate.config import Config, Environment, load_config, promotion_order
 from llmops_gate.errors import GateError
 from llmops_gate.gitops.values import (
     Key,
     base_name,
 )
 from llmops_gate.model import Resource, Unit
-from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.discover import KUSTOMIZATION_NAMES, RepoScan, discover_units, scan_repo
 from llmops_gate.repo.guard import check_overlay
-from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Say = Callable[[str], None]
+
+# The suffix Kustomize gives a generated ConfigMap or Secret: `-` and ten characters of its
+# hash alphabet (hex without the letters and digits that could spell words).
+_GENERATED_HASH = re.compile(r"-[2456789bcdfghkmt]{10}$")
 
 
 @dataclass
@@ -31,6 +38,27 @@ class EnvRender:
     units: list[Unit]
     resources: dict[Key, Resource] = field(default_factory=dict)
     patch_names: dict[Key, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The environments in promotion order: the config's `environments:`, else the ones
+    `validate` finds from overlay folder names (dev -> qa or test -> staging -> production)."""
+
+    names: tuple[str, ...]
+    from_config: bool
+    ambiguous: tuple[str, ...] = ()  # found from folders, with no place of their own
+
+    @classmethod
+    def of(cls, config: Config, units: Sequence[Unit]) -> Chain:
+        if config.environment_names:
+            return cls(tuple(config.environment_names), from_config=True)
+        names, ambiguous = promotion_order(u.environment for u in units if u.environment)
+        return cls(tuple(names), from_config=False, ambiguous=tuple(ambiguous))
+
+    def describe(self) -> str:
+        where = "" if self.from_config else ", found from overlay folder names"
+        return f"{', '.join(self.names)}{where}"
 
 
 @dataclass
@@ -43,16 +71,24 @@ class Tree:
     units: list[Unit]
     kustomize: Kustomize
     timeout: float
+    chain: Chain
+    sources: SourceMap
 
     @classmethod
-    def open(cls, root: Path, kustomize: str | None = None) -> Tree:
+    def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
+        """`origin`: the repository `root` was exported from; a Kustomize inside either is
+        refused, and a relative `kustomize.path` resolves against it (as `validate` does)."""
         config = load_config(root)
+        yamlio.configure(config.limits)
+        kcfg = config.section("kustomize")
+        # The same door as `validate`, before anything is read further or run.
+        chosen = choose_kustomize(origin or root, config, kustomize,
+                                  also_inside=(root,) if origin is not None else ())
         scan = scan_repo(root, config)
         units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
-        kcfg = config.section("kustomize")
-        return cls(root=root, config=config, scan=scan, units=units,
-                   kustomize=find_kustomize(kustomize or kcfg.get("path")),
-                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT))
+        return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
+                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
+                   chain=Chain.of(config, units), sources=SourceMap(root))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
@@ -61,6 +97,25 @@ class Tree:
         k = self.scan.kustomizations.get(unit.path)
         data = k.data if k else {}
         return str(data.get("namePrefix") or ""), str(data.get("nameSuffix") or "")
+
+    def _key_name(self, res: Resource, prefix: str, suffix: str, named: bool) -> str:
+        """The name an object has in every environment. Unless the config names the
+        environment's prefix/suffix, it is the name its source document is written with, so
+        affixes set anywhere (the overlay, an intermediate kustomization, a component) come off;
+        a generated ConfigMap or Secret also loses Kustomize's content hash, which differs
+        between environments whose data differs."""
+        name = base_name(res.name, prefix, suffix)
+        source = res.source_file
+        if source is None:
+            return name
+        if PurePosixPath(source).name in KUSTOMIZATION_NAMES:
+            if res.kind in ("ConfigMap", "Secret"):
+                name = _GENERATED_HASH.sub("", name)
+            return name
+        if named:
+            return name
+        doc = self.sources.find_document(source, res.kind, res.name)
+        return doc.name if doc is not None and doc.name and doc.name in res.name else name
 
     def render(self, env: str, what: str = "environment") -> EnvRender:
         cfg_env = self.config.environment(env) or Environment(name=env)
@@ -80,14 +135,15 @@ class Tree:
             if result.error:
                 raise GateError(f"{what} '{env}' does not build ({unit.path}): {result.error}")
             own_prefix, own_suffix = self._overlay_affixes(unit)
+            named = cfg_env.prefix is not None or cfg_env.suffix is not None
             prefix = cfg_env.prefix if cfg_env.prefix is not None else own_prefix
             suffix = cfg_env.suffix if cfg_env.suffix is not None else own_suffix
             for res in result.resources:
-                key = Key(res.kind, base_name(res.name, prefix, suffix))
+                key = Key(res.kind, self._key_name(res, prefix, suffix, named))
                 if key in out.resources:
                     continue
                 out.resources[key] = res
-                out.patch_names[key] = base_name(res.name, own_prefix, own_suffix)
+                out.patch_names[key] = self._key_name(res, own_prefix, own_suffix, True)
         return out
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from llmops_gate.errors import GateError
+from llmops_gate.yamlio import fsutil
 
 GIT_TIMEOUT = 120.0
 
@@ -45,7 +45,7 @@ def export_tree(repo: Path, treeish: str, dest: Path) -> None:
     # From the top of the work tree: in a subfolder, checkout-index writes only the entries
     # under it, though the private index holds `treeish` from its root.
     top = Path(git(repo, "rev-parse", "--show-toplevel").decode("utf-8").strip())
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-index-") as tmp:
+    with fsutil.temp_dir("llmops-gate-index-") as tmp:
         index = str(Path(tmp) / "index")
         git(top, "read-tree", f"--index-output={index}", treeish)
         git(top, "checkout-index", "-a", "-f", f"--prefix={dest.resolve()}/",

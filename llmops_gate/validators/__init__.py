@@ -31,6 +31,7 @@ REGISTRY: dict[str, str] = {
     "lint": "llmops_gate.validators.lint:SPEC",
     "parse": "llmops_gate.validators.parse:SPEC",
     "schema": "llmops_gate.validators.schema:SPEC",
+    "admission": "llmops_gate.validators.admission:SPEC",
     "policy": "llmops_gate.validators.policy:SPEC",
     "tekton": "llmops_gate.validators.tekton:SPEC",
 }

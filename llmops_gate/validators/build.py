@@ -22,9 +22,17 @@ RULES: dict[str, RuleDoc] = {d.id: d for d in (
             "Fix the file and line the finding names (a missing resource or patch file, "
             "malformed YAML, a patch that is not a valid strategic-merge or JSON 6902 patch) "
             "and check with `kubectl kustomize OVERLAY`.", validator="build"),
-    RuleDoc("kustomize-timeout", Severity.ERROR, "Every overlay builds within the timeout.",
-            "A build that does not finish in time was stopped; nothing of the overlay was "
-            "checked.",
+    RuleDoc("kustomize-memory", Severity.ERROR,
+            "Kustomize builds each overlay within its memory ceiling (limits.kustomize_memory).",
+            "Every Kustomize process runs with a memory ceiling (default 2 GiB), so one pull "
+            "request cannot exhaust the machine that validates it. An overlay whose build "
+            "needs more is reported instead of built.",
+            "Raise `limits.kustomize_memory` if the overlay is legitimately that large; "
+            "otherwise find what multiplies its resources.", validator="build"),
+    RuleDoc("kustomize-timeout", Severity.ERROR,
+            "Kustomize builds each overlay within the timeout.",
+            "A build that takes longer than `kustomize.timeout` (or `--timeout`) is stopped "
+            "with every process it started.",
             "raise --timeout (or kustomize.timeout in .llmops-gate.yaml) if the build is slow "
             "but finite", validator="build"),
     RuleDoc("parse-error", Severity.ERROR, "Every plain manifest file is valid YAML.",
@@ -67,6 +75,14 @@ def check_unit(ctx: Context, result: UnitResult) -> Iterator[Finding]:
                       message=f"overlay not built: {result.error}", overlay=unit.path,
                       environment=unit.environment, file=file,
                       hint=RULES["kustomize-timeout"].fix)
+        return
+    if result.out_of_memory:
+        yield Finding(validator="build", rule="kustomize-memory", severity=Severity.ERROR,
+                      message=f"overlay not built: {result.error}", overlay=unit.path,
+                      environment=unit.environment, file=file,
+                      hint="raise limits.kustomize_memory in .llmops-gate.yaml if the overlay "
+                           "is legitimately this large; otherwise look for what multiplies "
+                           "its resources (bases included many times, huge generators)")
         return
     yield Finding(
         validator="build",

@@ -19,10 +19,11 @@ from llmops_gate.model import Finding, Report, Severity, Unit
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
+    field_node,
     field_position,
     read_documents,
 )
-from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate
+from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Scalar
 from llmops_gate.validators.schema.settings import SchemaFlags, from_sources
 
 STDIN = "stdin"
@@ -92,7 +93,17 @@ def _locator(doc: Document, file: str) -> Locate:
     return locate
 
 
-def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
+def _scalar(doc: Document) -> Scalar:
+    def scalar(path: Sequence[int | str]) -> yaml.Node | None:
+        return field_node(doc.node, path)
+
+    return scalar
+
+
+def check_text(checker: Checker, text: str, unit: Unit,
+               admission: bool = False) -> Iterator[Finding]:
+    """Schema findings of one file's text, and with `admission` the API server's and the
+    webhooks' rules too (`llmops_gate.validators.admission`) on every document that parsed."""
     file = unit.path
     try:
         docs = read_documents(text)
@@ -109,7 +120,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
     dupes_of: dict[int, list[tuple[tuple[int | str, ...], int]]] = {}
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
-                    locate=_locator(doc, file))
+                    locate=_locator(doc, file), scalar=_scalar(doc))
         dupes: list[tuple[tuple[int | str, ...], int]] = []
         if checker.settings.check_duplicates and checker.settings.strict:
             relative = dupes_of.get(id(doc.node))
@@ -126,7 +137,28 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
             checker.stats.errors += 1
             continue
         items.append(item)
+        if admission:
+            yield from _admission(checker, doc, item, file)
     yield from _run(checker, items)
+
+
+def _admission(checker: Checker, doc: Document, item: Item, file: str) -> Iterator[Finding]:
+    from llmops_gate.validators.admission import document_findings, scope_for
+    from llmops_gate.validators.schema.settings import kind_matches
+
+    data = item.doc
+    if isinstance(data, dict) and kind_matches(checker.settings.skip,
+                                               str(data.get("apiVersion")),
+                                               str(data.get("kind"))):
+        return
+
+    def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, int | None]:
+        # the field, or the deepest part of its path written in the document
+        line, col, _exact = field_position(doc.node, path, doc.offset)
+        return file, line, col
+
+    yield from document_findings(data, item.unit, scope_for(checker.settings.kubernetes_version),
+                                 locate)
 
 
 def _run(checker: Checker, items: list[Item]) -> Iterator[Finding]:
@@ -141,8 +173,9 @@ def _run(checker: Checker, items: list[Item]) -> Iterator[Finding]:
 
 def validate_files(args: Sequence[str], flags: SchemaFlags | Mapping[str, Any],
                    stdin_text: str | None = None,
-                   ignore_patterns: Sequence[str] = ()) -> Report:
-    """The `schema` command as a library function: files (or stdin) -> Report."""
+                   ignore_patterns: Sequence[str] = (), admission: bool = True) -> Report:
+    """The `schema` command as a library function: files (or stdin) -> Report. With
+    `admission` (the default), the `admission` validator's rules run on every document too."""
     import re
 
     try:
@@ -175,8 +208,9 @@ def validate_files(args: Sequence[str], flags: SchemaFlags | Mapping[str, Any],
                                         overlay=arg, file=arg))
                 continue
         units.append(unit)
-        findings.extend(check_text(checker, text, unit))
+        findings.extend(check_text(checker, text, unit, admission=admission))
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(Path.cwd()), units=units, resources=checker.stats.resources,
-                  findings=findings, validators=(VALIDATOR,),
+                  findings=findings,
+                  validators=(VALIDATOR, "admission") if admission else (VALIDATOR,),
                   rules=validators.docs_of(findings))

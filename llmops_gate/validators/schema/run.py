@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from llmops_gate.model import Finding, ResourceRef, RuleDoc, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -24,11 +26,14 @@ from llmops_gate.validators.schema.store import (
     resolve_kubernetes_version,
 )
 from llmops_gate.yamlio import caching
+from llmops_gate.yamlio import reading as yaml_reading
 
 VALIDATOR = "schema"
 # Where a field path is written: (file, line, column, exact). `exact` is False when the field
 # could not be placed (only its document).
 Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, int | None, bool]]
+# The YAML node a field path's value is written in (for what a reader made of it), if any.
+Scalar = Callable[[Sequence[PathPart]], yaml.Node | None]
 
 def _rule(rule: str, summary: str, why: str, fix: str,
           severity: Severity = Severity.ERROR) -> RuleDoc:
@@ -62,6 +67,10 @@ RULES: dict[str, RuleDoc] = {d.id: d for d in (
     _rule("duplicate-key", "No mapping writes a key twice.",
           "a key written twice in one mapping: the last value silently wins",
           "remove one of the two keys"),
+    _rule("rewritten-value", "No unquoted value is rewritten by Kustomize on the way.",
+          "an unquoted value Kustomize rewrites on the way (a date becomes an RFC 3339 "
+          "timestamp): the cluster never gets the text written",
+          "quote the value in the source"),
     _rule("schema-unusable", "The schema found for a kind can be read and compiled.",
           "the schema found for this kind cannot be read or compiled",
           "fix or replace the schema file"),
@@ -96,6 +105,25 @@ def _container(doc: Any, path: Sequence[PathPart]) -> str | None:
     return name
 
 
+def value_at(doc: Any, path: Sequence[PathPart]) -> Any:
+    for part in path:
+        if isinstance(doc, dict) and isinstance(part, str):
+            doc = doc.get(part)
+        elif isinstance(doc, list) and isinstance(part, int) and 0 <= part < len(doc):
+            doc = doc[part]
+        else:
+            return None
+    return doc
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # both NaN
+    return bool(a == b)
+
+
 @dataclass
 class Item:
     """One document to validate, with where it came from."""
@@ -108,6 +136,14 @@ class Item:
     prefix: tuple[PathPart, ...] = ()
     patched_by: tuple[str, ...] = ()
     name_hint: str | None = None
+    scalar: Scalar | None = None
+
+    @property
+    def rules(self) -> yaml_reading.Rules:
+        """Whose reading made this document: Kustomize's for a rendered overlay, else the one
+        kubectl and ArgoCD apply to a plain manifest."""
+        return yaml_reading.KUSTOMIZE if self.unit.kind == "overlay" else \
+            yaml_reading.KUBERNETES
 
 
 @dataclass
@@ -269,4 +305,22 @@ class Checker:
             severity=severity, doc=doc)
 
     def problem(self, item: Item, doc: Any, p: Problem) -> Finding:
+        note = self.reading(item, doc, p)
+        if note is not None:
+            return self.finding(item, p.rule, note, p.path, doc=doc,
+                                hint=f"expected {' or '.join(p.expected)}; quoted, the value "
+                                "stays the text written")
         return self.finding(item, p.rule, p.message, p.path, hint=p.hint, doc=doc)
+
+    def reading(self, item: Item, doc: Any, p: Problem) -> str | None:
+        """`Kubernetes reads the unquoted N as the boolean false; quote it: "N"` when a string
+        is wanted and the value is what the reader made of an unquoted scalar."""
+        if p.rule != "wrong-type" or "string" not in p.expected or item.scalar is None:
+            return None
+        node = item.scalar((*item.prefix, *p.path))
+        if not isinstance(node, yaml.ScalarNode) or not yaml_reading.is_plain(node):
+            return None
+        value = yaml_reading.read(str(node.value), item.rules)
+        if not _same(value, value_at(doc, p.path)):
+            return None  # set elsewhere (a patch, a transformer): not this scalar's reading
+        return yaml_reading.reading_note(str(node.value), item.rules)

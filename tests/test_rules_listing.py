@@ -17,7 +17,7 @@ from llmops_gate.validators.policy.registry import BUILTIN, META
 from llmops_gate.validators.tekton import RULES as TEKTON
 from tests.conftest import EXAMPLE, copy_tree, run_cli
 
-EVERY = {"build", "lint", "parse", "schema", "policy", "tekton", "promote"}
+EVERY = {"build", "lint", "parse", "schema", "admission", "policy", "tekton", "promote"}
 POLICY_KEYS = {"id", "severity", "description", "why", "fix", "options", "kinds",
                "equivalents", "source", "doc"}
 

@@ -14,6 +14,9 @@ from typing import Any
 
 from llmops_gate.model import RuleDoc, Severity
 
+# The same nested lookup as the policy rules use (a None for any missing step).
+from llmops_gate.validators.policy.base import get as get
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -62,23 +65,6 @@ class Scope:
 
 
 Check = Callable[[Mapping[str, Any], Scope], Iterable[Violation]]
-
-
-def get(doc: Any, *path: PathPart) -> Any:
-    """The value at `path` in nested mappings and lists, or None."""
-    node = doc
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(node, list) or not 0 <= part < len(node):
-                return None
-            node = node[part]
-        else:
-            if not isinstance(node, Mapping):
-                return None
-            node = node.get(part)
-        if node is None:
-            return None
-    return node
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

@@ -18,11 +18,11 @@ refuses the object whatever the repository says.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmops_gate.config import Config
-from llmops_gate.model import Finding, ResourceRef, RuleDoc, Severity, Unit
+from llmops_gate.model import Finding, ResourceRef, RuleDoc, Unit
 from llmops_gate.validators.admission.base import Path, Rule, Scope, Violation
 from llmops_gate.validators.admission.registry import CHECKS, RULES
 from llmops_gate.validators.base import Spec
@@ -101,7 +101,7 @@ def finding(v: Violation, doc: Any, unit: Unit, where: Where) -> Finding:
 
 
 def document_findings(doc: Any, unit: Unit, scope: Scope,
-                      locate: Any) -> Iterator[Finding]:
+                      locate: Callable[[Path], Where]) -> Iterator[Finding]:
     """Findings of one plain document; `locate(path) -> Where`."""
     for v in violations(doc, scope):
         item = doc
@@ -159,13 +159,6 @@ def check_unit(ctx: Context, result: UnitResult) -> Iterator[Finding]:
 def check(ctx: Context) -> Iterator[Finding]:
     yield from check_results(ctx, ctx.results)
 
-
-def rules() -> Sequence[Rule]:
-    return list(RULES.values())
-
-
-def severity_of(rule: str) -> Severity:
-    return RULES[rule].severity
 
 
 def rule_docs(config: Config | None = None) -> list[RuleDoc]:

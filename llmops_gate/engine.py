@@ -7,23 +7,22 @@ on), plain manifests are read as they are, then each validator runs over the sha
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from llmops_gate import validators, yamlio
-from llmops_gate.config import Config, load_config
+from llmops_gate.config import load_config
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
 from llmops_gate.repo import guard
-from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo, select_units
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
-from llmops_gate.validators.context import Context
+from llmops_gate.validators.context import Context, Settings
+from llmops_gate.validators.schema.settings import SchemaFlags
 from llmops_gate.yamlio import redact
 from llmops_gate.yamlio.sourcemap import SourceMap
 
@@ -40,7 +39,7 @@ class Options:
     timeout: float | None = None
     config_path: Path | None = None
     progress: Progress | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    schema: SchemaFlags = field(default_factory=SchemaFlags)
     allow_remote: bool = False
     # Validate only the units the Git diff since this revision can affect (repo.changes).
     changed_since: str | None = None
@@ -76,16 +75,6 @@ def _attach_lines(result: UnitResult, sources: SourceMap) -> None:
     for res in result.resources:
         if res.source_file and res.source_line is None:
             res.source_line = sources.document_line(res.source_file, res.kind, res.name)
-
-
-def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list[Unit]:
-    if not envs:
-        return units
-    known = set(config.environment_names) | {u.environment for u in units if u.environment}
-    for env in envs:
-        if env not in known:
-            raise GateError(f"unknown environment '{env}' (known: {', '.join(sorted(known))})")
-    return [u for u in units if u.environment in envs]
 
 
 def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: SourceMap,
@@ -210,54 +199,44 @@ def _ceil_div(a: int, b: int) -> int:
     return max(1, -(-a // b))
 
 
-def _module_of(fn: validators.Validator) -> Any:
-    return sys.modules.get(getattr(fn, "__module__", ""), None)
-
-
-def _collect(fn: validators.Validator, ctx: Context) -> list[Finding]:
-    return list(fn(ctx))
+def _collect(validator: validators.Validator, ctx: Context) -> list[Finding]:
+    return list(validator.check(ctx))
 
 
 def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
                    rendered: Iterator[tuple[int, UnitResult]]) -> list[Finding]:
-    """Run the chosen validators while `rendered` yields units, and return their findings.
+    """Run the chosen validators while `rendered` yields units, and return their findings,
+    merged where two report the same problem (`validators.merge`).
 
-    A validator module may declare how it can overlap the builds (its `check(ctx)` stays the
-    one entry point every other caller uses, and must give the same findings):
-    - `NEEDS_RENDERED = False`: it reads only sources; `check(ctx)` runs in a side thread from
-      the start, and `ctx.results` then holds every unit, without resources;
-    - `check_unit(ctx, result)`: findings for one rendered unit, called in this thread as soon
-      as the unit is ready (`ctx.results` holds the units finished so far); then
-      `check_finish(ctx)`, if defined, once all units are in (for cross-unit checks).
-    Every other validator runs `check(ctx)` once everything is rendered.
+    How a validator overlaps the builds is part of its type (`validators.base`): one that
+    does not need rendered units runs `check(ctx)` in a side thread from the start, with
+    `ctx.results` holding every unit without resources; one that streams gets `check_unit`
+    in this thread as each unit is ready, then `finish` once all are in; every other one
+    runs `check(ctx)` once everything is rendered.
     """
-    fns = {name: validators.load(name) for name in chosen}
-    modules = {name: _module_of(fn) for name, fn in fns.items()}
-    early = [n for n in chosen if not getattr(modules[n], "NEEDS_RENDERED", True)]
-    streaming = {n: modules[n].check_unit for n in chosen
-                 if n not in early and callable(getattr(modules[n], "check_unit", None))}
+    loaded = {name: validators.load(name) for name in chosen}
+    early = [n for n in chosen if not loaded[n].needs_rendered]
+    streaming = [n for n in chosen if n not in early and loaded[n].streams]
     found: dict[str, list[Finding]] = {n: [] for n in chosen}
     final: list[UnitResult | None] = [None] * len(units)
     placeholders = replace(ctx, results=[UnitResult(unit=u) for u in units])
     ctx.results = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmops-gate-sources") as side:
-        pending = {n: side.submit(_collect, fns[n], placeholders) for n in early}
+        pending = {n: side.submit(_collect, loaded[n], placeholders) for n in early}
         for i, result in rendered:
             final[i] = result
             ctx.results.append(result)
-            for name, hook in streaming.items():
-                found[name].extend(hook(ctx, result))
+            for name in streaming:
+                found[name].extend(loaded[name].check_unit(ctx, result))
         ctx.results = [r for r in final if r is not None]
         for name in chosen:
             if name in pending:
                 found[name] = pending[name].result()
             elif name in streaming:
-                finish = getattr(modules[name], "check_finish", None)
-                if callable(finish):
-                    found[name].extend(finish(ctx))
+                found[name].extend(loaded[name].finish(ctx))
             else:
-                found[name] = list(fns[name](ctx))
-    return [f for name in chosen for f in found[name]]
+                found[name] = list(loaded[name].check(ctx))
+    return validators.merge((f for name in chosen for f in found[name]), chosen)
 
 
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
@@ -291,9 +270,9 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     # error raised by a validator while overlays still build is printed masked (the CLI's
     # handlers use the remembered values); rendered Secrets are added once all are in.
     redact.remember(redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ()))
-    settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
-                "kustomize": kustomize.label, "changed_since": options.changed_since,
-                "partial": partial}
+    settings = Settings(validators=tuple(chosen), envs=tuple(options.envs),
+                        kustomize=kustomize.label, changed_since=options.changed_since,
+                        partial=partial, schema=options.schema)
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
     rendered = iter_render(repo, units, kustomize, sources, options.jobs or available_cpus(),
@@ -310,4 +289,5 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
                   resources=sum(len(r.resources) for r in results),
                   findings=findings, validators=chosen, skipped_units=total - len(units),
                   unit_resources={r.unit.path: [x.ref for x in r.resources] for r in results},
-                  unit_seconds={r.unit.path: r.seconds for r in results})
+                  unit_seconds={r.unit.path: r.seconds for r in results},
+                  rules=validators.docs_of(findings, config))

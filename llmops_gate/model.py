@@ -1,4 +1,4 @@
-"""The shared value types: Severity, ResourceRef, Finding, Unit, Resource, Report."""
+"""The shared value types: Severity, ResourceRef, Finding, RuleDoc, Unit, Resource, Report."""
 
 from __future__ import annotations
 
@@ -108,6 +108,56 @@ class Finding:
         )
 
 
+@dataclass(frozen=True)
+class RuleOption:
+    """A setting of a rule, with its default (policy rules take them from the config)."""
+
+    name: str
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """What one rule of one validator is, in the one vocabulary every validator declares its
+    rules in: the `rules` command lists these, report formats (SARIF) read them from
+    `Report.rules`, so neither needs to know how a validator is written.
+
+    `summary` is one line saying what the rule checks; `why` what goes wrong without it; `fix`
+    how to make the finding go away. `source` says who declared it: "built-in", "config" (a
+    custom rule), "plugin <dist>".
+    """
+
+    id: str
+    severity: Severity
+    summary: str
+    why: str = ""
+    fix: str = ""
+    options: tuple[RuleOption, ...] = ()
+    links: tuple[str, ...] = ()
+    source: str = "built-in"
+    validator: str = ""
+
+    @property
+    def help(self) -> str:
+        """Why and how to fix it, in one paragraph (what SARIF calls the rule's help)."""
+        return " ".join(t for t in (self.why, self.fix) if t) or self.summary
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "validator": self.validator,
+            "severity": self.severity.value,
+            "description": self.summary,
+            "why": self.why,
+            "fix": self.fix,
+            "options": [{"name": o.name, "default": o.default, "description": o.description}
+                        for o in self.options],
+            "links": list(self.links),
+            "source": self.source,
+        }
+
+
 UnitKind = Literal["overlay", "manifest"]
 
 
@@ -193,6 +243,9 @@ class Report:
     unit_resources: Mapping[str, Sequence[ResourceRef]] = field(default_factory=dict)
     # unit path -> seconds its build (or read) took.
     unit_seconds: Mapping[str, float] = field(default_factory=dict)
+    # (validator, rule id) -> its documentation, for the rules among `findings` (the engine
+    # fills it from the validators' declarations; SARIF's rule table reads it).
+    rules: Mapping[tuple[str, str], RuleDoc] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:

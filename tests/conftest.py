@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests import rule_record
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "gitops-repo"
 SHARED = Path(os.environ.get("LLMOPS_GATE_SHARED", ROOT.parent / "shared"))
@@ -34,6 +36,7 @@ class CliResult:
     def json(self) -> Any:
         data = json.loads(self.stdout)
         check_report_schema(data)
+        rule_record.record_report(data)
         return data
 
 
@@ -168,3 +171,26 @@ def _example_manifest_count() -> int:
 # Plain manifests of the example (Argo CD Applications, the PaC PipelineRun): tests that count
 # units derive their numbers from it rather than from a snapshot of the example's contents.
 EXAMPLE_MANIFESTS = _example_manifest_count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    rule_record.start(is_controller=not hasattr(config, "workerinput"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every rule id the suite saw emitted is listed by `llmops-gate rules` (tests/rule_record)."""
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:
+        rule_record.dump(str(workerinput["workerid"]))
+        return
+    missing = rule_record.unlisted(rule_record.collected())
+    rule_record.cleanup()
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = ("rule ids emitted in this run that `llmops-gate rules` does not list: " +
+                   ", ".join(f"{v}/{r}" for v, r in missing))
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        else:
+            print(message, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -16,7 +16,7 @@ from llmops_gate.config import load_config
 from llmops_gate.model import UnitResult
 from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.validators import lint
-from llmops_gate.validators.context import Context
+from llmops_gate.validators.context import Context, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import EXAMPLE, cli_env, need_shared, run_cli
 
@@ -94,7 +94,7 @@ def test_corpus_lint_same_with_and_without_cache(name: str,
     units = discover_units(scan, config)
     ctx = Context(repo=repo, config=config, scan=scan,
                   results=[UnitResult(unit=u) for u in units], sources=SourceMap(repo),
-                  settings={"validators": ("build", "lint"), "envs": ()})
+                  settings=Settings(validators=("build", "lint"), envs=()))
     cached = list(lint.check(ctx))
     monkeypatch.setenv("LLMOPS_GATE_NO_CACHE", "1")
     plain = list(lint.check(ctx))

@@ -11,7 +11,7 @@ import click
 
 from llmops_gate.errors import GateError
 from llmops_gate.model import Severity
-from llmops_gate.repo.lint_files import lint_files, repo_relative
+from llmops_gate.validators.lint_files import lint_files, repo_relative
 
 
 @click.command("lint")

@@ -13,9 +13,8 @@ from llmops_gate.config.schema_section import ENGINES
 F = TypeVar("F", bound=Callable[..., Any])
 
 def schema_options(skip: str = "--skip-kind", reject: str = "--reject-kind") -> Callable[[F], F]:
-    """Add the schema flags; their values reach the validator through `Options.settings`
-    under the names `strict`, `kubernetes_version`, `schema_locations`,
-    `ignore_missing_schemas`, `skip_kinds`, `reject_kinds`, `schema_engine`, `kubeconform`."""
+    """Add the schema flags; the command passes them on as a `SchemaFlags`
+    (llmops_gate.validators.schema.settings), whose fields are these options' names."""
     decorators = [
         click.option("--strict/--no-strict", "strict", default=None,
                      help="Unknown fields are errors (default: on)."),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from llmops_gate import validators
 from llmops_gate.commands.output import emit, split_csv
 from llmops_gate.repo.plan import plan_data
 
@@ -28,7 +29,7 @@ from llmops_gate.repo.plan import plan_data
 def plan(repo: Path, changed_since: str | None, envs: tuple[str, ...], only: tuple[str, ...],
          skip: tuple[str, ...], config_path: Path | None, output: Path | None) -> None:
     """List the overlays a Git change affects, as JSON (for a CI matrix)."""
-    data = plan_data(repo, changed_since, split_csv(envs), split_csv(only), split_csv(skip),
-                     config_path)
+    chosen = validators.select(split_csv(only), split_csv(skip))
+    data = plan_data(repo, changed_since, split_csv(envs), chosen, config_path)
     emit(json.dumps(data, indent=2) + "\n", output)
     sys.exit(0)

@@ -1,13 +1,13 @@
-"""The `promote`, `diff`, `history` and `rollback` commands (registered in cli.LAZY_COMMANDS)."""
+"""The `promote`, `diff`, `history` and `rollback` commands (registered in
+commands.LAZY_COMMANDS). Each parses its options, calls `llmops_gate.gitops` and prints; the
+push loop, history and rollback planning live there."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,130 +15,26 @@ import click
 
 from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
-from llmops_gate.gitops import forge, journal
-from llmops_gate.gitops.git import GitFailed, Repo
-from llmops_gate.gitops.history import promotions
-from llmops_gate.gitops.promote import (
-    EnvRender,
-    Outcome,
-    Plan,
-    Refused,
-    Request,
-    Tree,
-    chain_targets,
-    docs_text,
-    run,
-    source_values,
-)
-from llmops_gate.gitops.values import Key, Rules, extract, short
-from llmops_gate.yamlio import fsutil
-
-REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to push some refs",
-            "stale info", "[remote rejected]")
+from llmops_gate.gitops import forge
+from llmops_gate.gitops.diff import env_diff
+from llmops_gate.gitops.history import read_promotions, rollback_request
+from llmops_gate.gitops.plan import Refused, Request
+from llmops_gate.gitops.push import PushOptions, forge_target, open_request, push_loop, retries
+from llmops_gate.gitops.run import Outcome, run
 
 
 def _say(text: str) -> None:
     click.echo(text, err=True)
 
 
-def _refused(exc: Refused) -> None:
+def _refused(exc: Refused) -> int:
     click.echo(f"llmops-gate: refused: {exc}", err=True)
     for f in exc.findings:
         where = f.file or f.overlay or ""
         line = f":{f.line}" if f.line else ""
         env = f" [{f.environment}]" if f.environment else ""
         click.echo(f"  {f.severity.value}: {where}{line}{env} {f.rule}: {f.message}", err=True)
-    sys.exit(EXIT_FINDINGS)
-
-
-@dataclass
-class PushOptions:
-    remote: str
-    retries: int
-
-
-def _fetch(repo: Repo, remote: str, branch: str) -> str | None:
-    """Fetch `remote`; the remote tip of `branch`, or None when it has no such branch."""
-    try:
-        repo.run("fetch", "-q", remote)
-    except GitFailed as exc:
-        raise GateError(f"cannot reach remote '{remote}': {exc}; nothing was changed") from None
-    try:
-        return repo.run("rev-parse", "--verify", "-q",
-                        f"refs/remotes/{remote}/{branch}").strip() or None
-    except GitFailed:
-        return None
-
-
-def _sync_before(repo_path: Path, remote: str) -> None:
-    """Before promoting with --push: refuse a diverged branch, fast-forward a behind one."""
-    repo = Repo(repo_path)
-    try:
-        branch = repo.branch()
-        if branch is None:
-            raise GateError("HEAD is detached: check out the branch to promote on first")
-        tip = _fetch(repo, remote, branch)
-        head = repo.head_sha()
-        if tip is None or tip == head or repo.is_ancestor(tip, head):
-            return
-        if repo.is_ancestor(head, tip):
-            try:
-                repo.run("merge", "-q", "--ff-only", tip)
-            except GitFailed as exc:
-                raise GateError(f"'{branch}' is behind {remote}/{branch} and cannot be "
-                                f"fast-forwarded: {exc}") from None
-            return
-        raise GateError(f"'{branch}' has diverged from {remote}/{branch}: pull (or rebase) and "
-                        "resolve first; nothing was changed")
-    finally:
-        repo.close()
-
-
-def _push_loop(request: Request, push: PushOptions, run_hooks: bool) -> Outcome:
-    """Promote and push; on a rejected push, re-plan on the new remote tip (bounded)."""
-    _sync_before(request.repo, push.remote)
-    attempt = 0
-    while True:
-        outcome = run(request, _say)
-        if outcome.status == "dry-run":
-            return outcome
-        repo = Repo(request.repo)
-        try:
-            branch = repo.branch()
-            assert branch is not None
-            request.branch = None if request.branch is None else branch
-            tip = _fetch(repo, push.remote, branch)
-            head = repo.head_sha()
-            if tip == head or (tip is not None and repo.is_ancestor(head, tip)):
-                return outcome
-            journal.checkpoint("push")
-            try:
-                repo.run("push", "--porcelain", push.remote, f"HEAD:refs/heads/{branch}",
-                         hooks=run_hooks)
-                return outcome
-            except GitFailed as exc:
-                text = str(exc)
-                if not any(marker in text for marker in REJECTED):
-                    raise GateError(f"committed locally as {head[:7]} on '{branch}', but the "
-                                    f"push to {push.remote} failed: {text}. Rerun with --push "
-                                    "to push it") from None
-                if attempt >= push.retries:
-                    raise GateError(
-                        f"the push to {push.remote}/{branch} was rejected {attempt + 1} times "
-                        f"(others promoted meanwhile). Local '{branch}' has the promotion "
-                        f"commit {head[:7]}; run `git pull --rebase` and push, or rerun "
-                        "`llmops-gate promote --push`") from None
-            attempt += 1
-            tip = _fetch(repo, push.remote, branch)
-            _say(f"push rejected: {push.remote}/{branch} moved; re-planning on "
-                 f"{(tip or '')[:7]} (attempt {attempt + 1} of {push.retries + 1})")
-            if outcome.status == "promoted" and tip is not None:
-                # Drop our commit (only target overlay files) and start from the new tip.
-                repo.run("reset", "-q", "--keep", tip)
-            elif tip is not None:
-                repo.run("merge", "-q", "--ff-only", tip)
-        finally:
-            repo.close()
+    return EXIT_FINDINGS
 
 
 def _print_outcome(outcome: Outcome) -> None:
@@ -158,19 +54,18 @@ def _print_outcome(outcome: Outcome) -> None:
         click.echo(f"  {change.line()}")
 
 
-def _forge_target(request: Request, remote: str) -> forge.Forge:
-    """Where --open-pr opens its request; resolved before anything is committed or pushed,
-    so a missing token or forge setting changes nothing."""
-    repo = Repo(request.repo)
-    try:
-        try:
-            url = repo.run("remote", "get-url", remote).strip()
-        except GitFailed:
-            url = None
-        tree_rules = Rules.from_config(Tree.open(repo.root, request.kustomize).config)
-    finally:
-        repo.close()
-    return forge.resolve(tree_rules.forge, url)
+COMMON = [
+    click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+                 default=".", show_default=True, help="The GitOps repo (a Git work tree)."),
+    click.option("--kustomize", "kustomize_path", metavar="PATH",
+                 help="A kustomize (or kubectl) binary to use."),
+]
+
+
+def _common(fn: Any) -> Any:
+    for option in reversed(COMMON):
+        fn = option(fn)
+    return fn
 
 
 def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
@@ -190,30 +85,26 @@ def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
     return budget.request_body(result, lead, result.settings.limit(target.provider))
 
 
-def _open_pr(target: forge.Forge, outcome: Outcome, repo: Path,
-             kustomize: str | None = None) -> None:
-    if outcome.status != "promoted" or outcome.plan is None:
-        return
-    subject, _, body = outcome.text.partition("\n")
-    link = forge.open_request(target, head=str(outcome.branch),
-                              base=str(outcome.base_branch), title=subject,
-                              body=_request_body(target, outcome, body.strip(), repo,
-                                                kustomize))
-    click.echo(f"opened {'pull' if target.provider == 'github' else 'merge'} request: {link}")
-
-
-COMMON = [
-    click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
-                 default=".", show_default=True, help="The GitOps repo (a Git work tree)."),
-    click.option("--kustomize", "kustomize_path", metavar="PATH",
-                 help="A kustomize (or kubectl) binary to use."),
-]
-
-
-def _common(fn: Any) -> Any:
-    for option in reversed(COMMON):
-        fn = option(fn)
-    return fn
+def do_promote(request: Request, push: bool, remote: str, open_pr: bool) -> int:
+    target: forge.Forge | None = (forge_target(request, remote)
+                                  if open_pr and not request.dry_run else None)
+    try:
+        if push and not request.dry_run:
+            outcome = push_loop(request, PushOptions(remote, retries(request.repo)),
+                                request.run_hooks, _say)
+        else:
+            outcome = run(request, _say)
+    except Refused as exc:
+        return _refused(exc)
+    _print_outcome(outcome)
+    if target is not None and outcome.status == "promoted" and outcome.plan is not None:
+        body = outcome.text.partition("\n")[2]
+        link = open_request(target, outcome, _request_body(target, outcome, body.strip(),
+                                                           request.repo, request.kustomize))
+        if link is not None:
+            kind = "pull" if target.provider == "github" else "merge"
+            click.echo(f"opened {kind} request: {link}")
+    return EXIT_OK
 
 
 @click.command()
@@ -242,26 +133,7 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
     request = Request(repo=repo, source=source, targets=split_csv(targets), dry_run=dry_run,
                       branch=branch, author=author, run_hooks=run_hooks,
                       kustomize=kustomize_path, validate=not no_validate)
-    target = _forge_target(request, remote) if open_pr and not dry_run else None
-    try:
-        if push and not dry_run:
-            retries = _retries(repo, kustomize_path)
-            outcome = _push_loop(request, PushOptions(remote, retries), run_hooks)
-        else:
-            outcome = run(request, _say)
-    except Refused as exc:
-        _refused(exc)
-        return
-    _print_outcome(outcome)
-    if target is not None:
-        _open_pr(target, outcome, repo, kustomize_path)
-    sys.exit(EXIT_OK)
-
-
-def _retries(repo: Path, kustomize: str | None) -> int:
-    from llmops_gate.config import load_config
-
-    return Rules.from_config(load_config(repo)).retries
+    sys.exit(do_promote(request, push, remote, open_pr))
 
 
 @click.command("diff")
@@ -271,46 +143,8 @@ def _retries(repo: Path, kustomize: str | None) -> int:
 def diff_command(source: str | None, target: str, repo: Path,
                  kustomize_path: str | None) -> None:
     """The rendered difference between two environments, promoted fields marked."""
-    tree = Tree.open(repo.resolve(), kustomize_path)
-    rules = Rules.from_config(tree.config)
-    src_name, _ = chain_targets(tree.chain, source, [target])
-    src = tree.render(src_name, "source environment")
-    dst = tree.render(target, "target environment")
-    values = source_values(src, rules)
-    marks = []
-    for key, res in sorted(dst.resources.items()):
-        have = extract(res.doc, rules)
-        for label, value in values.get(key, {}).items():
-            if (label in have or not label.startswith("container.")) and \
-                    have.get(label) != value:
-                pinned = " (pinned)" if rules.pinned(target, key.kind, key.name,
-                                                     label) else ""
-                marks.append(f"* {key} {label}: {short(have.get(label))} -> "
-                             f"{short(value)}{pinned}")
-    click.echo(f"promoted fields where {target} differs from {src_name} "
-               f"({target}'s value -> {src_name}'s), marked *:")
-    click.echo("\n".join(marks) if marks else "  (none: promote would change nothing)")
-    click.echo("")
-    text = "".join(difflib.unified_diff(
-        _normalised(dst).splitlines(keepends=True), _normalised(src).splitlines(keepends=True),
-        fromfile=f"{target} (rendered)", tofile=f"{src_name} (rendered)"))
-    click.echo(text or "(the renders are the same apart from names and namespaces)", nl=False)
+    click.echo(env_diff(repo, source, target, kustomize_path), nl=False)
     sys.exit(EXIT_OK)
-
-
-def _normalised(render: EnvRender) -> str:
-    """A render with env names and namespaces taken out, so only real differences show."""
-    import copy
-
-    docs = []
-    for key, res in sorted(render.resources.items()):
-        doc = copy.deepcopy(res.doc)
-        meta = doc.get("metadata")
-        if isinstance(meta, dict):
-            meta["name"] = key.name
-            meta.pop("namespace", None)
-        docs.append(doc)
-    return docs_text(docs)
 
 
 @click.command()
@@ -321,11 +155,7 @@ def _normalised(render: EnvRender) -> str:
               show_default=True, help="The GitOps repo (a Git work tree).")
 def history(env: str | None, fmt: str, repo: Path) -> None:
     """List promotions (newest first) from their commit trailers."""
-    r = Repo(repo)
-    try:
-        items = promotions(r, env)
-    finally:
-        r.close()
+    items = read_promotions(repo, env)
     if fmt == "json":
         click.echo(json.dumps([p.to_json() for p in items], indent=2))
     elif not items:
@@ -335,6 +165,24 @@ def history(env: str | None, fmt: str, repo: Path) -> None:
         click.echo(f"{p.promotion_id}  {p.sha[:7]}  {when}  {p.source} -> "
                    f"{', '.join(p.targets)}  {p.subject}")
     sys.exit(EXIT_OK)
+
+
+def do_rollback(request: Request, env: str, undone: str) -> int:
+    try:
+        outcome = run(request, _say)
+    except Refused as exc:
+        return _refused(exc)
+    if outcome.status == "promoted":
+        assert outcome.commit is not None
+        click.echo(f"rolled back {env} to before {undone}: commit "
+                   f"{outcome.commit[:7]} (Promotion-Id: {outcome.promotion_id})")
+        for change in outcome.plan.changes if outcome.plan else []:
+            click.echo(f"  {change.line()}")
+    elif outcome.status == "up-to-date":
+        click.echo(f"already up to date: {env} already runs what it ran before {undone}")
+    else:
+        _print_outcome(outcome)
+    return EXIT_OK
 
 
 @click.command()
@@ -349,71 +197,10 @@ def history(env: str | None, fmt: str, repo: Path) -> None:
 def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: bool,
              dry_run: bool, no_validate: bool, repo: Path, kustomize_path: str | None) -> None:
     """Restore an environment's promoted values to what they were before a promotion."""
-    r = Repo(repo)
-    try:
-        found = promotions(r, env)
-    finally:
-        r.close()
-    if promotion_id:
-        found = [p for p in found if p.promotion_id == promotion_id]
-        if not found:
-            raise GateError(f"no promotion '{promotion_id}' into '{env}' in this branch's "
-                            "history (see `llmops-gate history`)")
-    if not found:
-        raise GateError(f"no promotion into '{env}' in this branch's history")
-    target = found[0]
-    r = Repo(repo)
-    try:
-        parent = r.run("rev-parse", "--verify", "-q", f"{target.sha}^").strip()
-    except GitFailed:
-        raise GateError(f"promotion {target.promotion_id} has no parent commit to return "
-                        "to") from None
-    finally:
-        r.close()
-
-    def values_from(tree: Tree, rules: Rules) -> tuple[str, dict[Key, dict[str, Any]]]:
-        if env not in tree.chain.names:
-            raise GateError(f"unknown environment '{env}' (known: {tree.chain.describe()})")
-        r2 = Repo(repo)
-        try:
-            with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
-                old_root = Path(tmp) / "tree"
-                old_root.mkdir()
-                r2.export(parent, old_root)
-                old = Tree.open(old_root, kustomize_path, origin=Path(repo).resolve())
-                return env, source_values(old.render(env, "environment (before)"), rules)
-        finally:
-            r2.close()
-
-    def message(plan: Plan, pid: str) -> str:
-        lines = [f"rollback: {env} to before {target.promotion_id}", ""]
-        lines += [c.line() for c in plan.changes]
-        lines += ["", *plan.notes()] if plan.notes() else []
-        lines += ["", f"Promoted-From: {env}", f"Promoted-To: {env}",
-                  f"Source-Commit: {parent}", f"Promotion-Id: {pid}",
-                  f"Rollback-Of: {target.promotion_id}"]
-        return "\n".join(lines) + "\n"
-
-    request = Request(repo=repo, targets=[env], dry_run=dry_run, author=author,
-                      run_hooks=run_hooks, kustomize=kustomize_path, values_from=values_from,
-                      message=message, validate=not no_validate)
-    try:
-        outcome = run(request, _say)
-    except Refused as exc:
-        _refused(exc)
-        return
-    if outcome.status == "promoted":
-        assert outcome.commit is not None
-        click.echo(f"rolled back {env} to before {target.promotion_id}: commit "
-                   f"{outcome.commit[:7]} (Promotion-Id: {outcome.promotion_id})")
-        for change in outcome.plan.changes if outcome.plan else []:
-            click.echo(f"  {change.line()}")
-    elif outcome.status == "up-to-date":
-        click.echo(f"already up to date: {env} already runs what it ran before "
-                   f"{target.promotion_id}")
-    else:
-        _print_outcome(outcome)
-    sys.exit(EXIT_OK)
+    request, undone = rollback_request(repo, env, promotion_id, author=author,
+                                       run_hooks=run_hooks, dry_run=dry_run,
+                                       validate=not no_validate, kustomize=kustomize_path)
+    sys.exit(do_rollback(request, env, undone.promotion_id))
 
 
 __all__: Sequence[str] = ("diff_command", "history", "promote", "rollback")

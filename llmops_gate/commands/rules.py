@@ -1,8 +1,10 @@
-"""`llmops-gate rules`: every rule with its severity, what it checks, why and how to fix.
+"""`llmops-gate rules`: every rule id any validator can emit, with its severity, what it checks,
+why and how to fix it.
 
-Lists the policy rules (built-in, the engine's waiver rules, installed plugins and, when the
-repo has a config, its custom rules), then the `admission` validator's rules with the source
-each was learnt from; `--validator` picks one of the two.
+Lists each validator's rules (build, lint, parse, schema, admission, policy, tekton, and the
+promotion's verify), the policy engine's waiver rules, installed plugins and, when the repo has
+a config, its custom rules; the admission rules with the source each was learnt from.
+`--validator` keeps one validator's.
 """
 
 from __future__ import annotations
@@ -13,43 +15,105 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from llmops_gate.config import load_config
+from llmops_gate import validators
+from llmops_gate.config import Config, load_config
 from llmops_gate.errors import GateError
+from llmops_gate.model import RuleDoc
 from llmops_gate.validators.policy.base import Rule
 from llmops_gate.validators.policy.registry import META, all_rules
 
 if TYPE_CHECKING:
     from llmops_gate.validators.admission.base import Rule as AdmissionRule
 
-VALIDATORS = ("policy", "admission")
+# Rules no validator of `validate` emits: the promotion's check of its own edits.
+OTHER = ("promote",)
+
+def _entries(config: Config, validator: str | None
+             ) -> tuple[list[RuleDoc | Rule | AdmissionRule], list[str]]:
+    """The rules to list, in validator order; policy rules as `Rule`s (they carry more)."""
+    names = [*validators.names(), *OTHER]
+    if validator is not None and validator not in names:
+        raise GateError(f"unknown validator '{validator}' (known: {', '.join(names)})")
+    listed: list[RuleDoc | Rule | AdmissionRule] = []
+    problems: list[str] = []
+    for name in names if validator is None else [validator]:
+        if name == "policy":
+            found, problems = all_rules(config)
+            listed.extend([*found.values(), *META.values()])
+        elif name == "admission":
+            from llmops_gate.validators.admission.registry import RULES as ADMISSION
+
+            listed.extend(ADMISSION.values())
+        elif name == "promote":
+            from llmops_gate.gitops.verify import RULES
+
+            listed.extend(RULES.values())
+        else:
+            listed.extend(validators.rules(name, config))
+    return listed, problems
 
 
-def render_admission(rules: list[AdmissionRule], width: int) -> str:
+def _meta(r: RuleDoc | Rule | AdmissionRule) -> RuleDoc:
+    return r if isinstance(r, RuleDoc) else r.meta
+
+
+def _validator(r: RuleDoc | Rule | AdmissionRule) -> str:
+    return _meta(r).validator
+
+
+def to_json(r: RuleDoc | Rule | AdmissionRule) -> dict[str, Any]:
+    """One rule for `--format json`: the policy fields it always had, plus `validator` and
+    `links` (the other validators' rules fill the policy-only fields with empty values; the
+    admission rules keep their `summary`, `source` and family documentation)."""
+    if isinstance(r, Rule):
+        return {**r.to_json(), "validator": "policy", "links": []}
+    if not isinstance(r, RuleDoc):
+        from llmops_gate.validators.admission.registry import DOCS
+
+        return {**r.to_json(), "validator": "admission", "options": [], "links": [],
+                "kinds": None, "equivalents": {}, "doc": DOCS[r.id]}
+    return {**r.to_json(), "kinds": None, "equivalents": {}, "doc": ""}
+
+
+def _doc(r: RuleDoc | Rule | AdmissionRule) -> str:
+    """The family documentation `--explain` adds (policy and admission rules have one)."""
+    if isinstance(r, Rule):
+        return r.doc
+    if isinstance(r, RuleDoc):
+        return ""
+    from llmops_gate.validators.admission.registry import DOCS
+
+    return DOCS[r.id]
+
+
+def render_text(rules: list[RuleDoc | Rule | AdmissionRule]) -> str:
+    width = max(len(r.id) for r in rules)
+    groups = len({_validator(r) for r in rules}) > 1
     out: list[str] = []
-    pad = " " * (width + 11)
+    current: str | None = None
     for r in rules:
-        out.append(f"{r.id:<{width}}  {r.severity.value:<7}  {r.summary}  [admission]")
-        out.append(f"{pad}why: {r.why}")
-        out.append(f"{pad}fix: {r.fix}")
-        out.append(f"{pad}source: {r.source}")
-    return "\n".join(out) + "\n"
-
-
-def render_text(rules: list[Rule], width: int | None = None) -> str:
-    width = width or max(len(r.id) for r in rules)
-    out: list[str] = []
-    for r in rules:
-        source = "" if r.source == "built-in" else f"  [{r.source}]"
-        out.append(f"{r.id:<{width}}  {r.severity.value:<7}  {r.description}{source}")
+        if groups and _validator(r) != current:
+            current = _validator(r)
+            out.extend([""] if out else [])
+            out.append(f"{current}:")
+        meta = _meta(r)
+        admission = meta.validator == "admission"
+        source = ("  [admission]" if admission else
+                  "" if meta.source == "built-in" else f"  [{meta.source}]")
+        out.append(f"{r.id:<{width}}  {meta.severity.value:<7}  {meta.summary}{source}")
         pad = " " * (width + 11)
-        if r.why:
-            out.append(f"{pad}why: {r.why}")
-        if r.fix:
-            out.append(f"{pad}fix: {r.fix}")
-        for o in r.options:
+        if meta.why:
+            out.append(f"{pad}why: {meta.why}")
+        if meta.fix:
+            out.append(f"{pad}fix: {meta.fix}")
+        for o in meta.options:
             out.append(f"{pad}option {o.name} (default {json.dumps(o.default)}): "
                        f"{o.description}")
-        if r.equivalents:
+        if admission:
+            out.append(f"{pad}source: {meta.source}")
+        for link in meta.links:
+            out.append(f"{pad}see: {link}")
+        if isinstance(r, Rule) and r.equivalents:
             out.append(f"{pad}see also: " + "; ".join(f"{tool} {check}" for tool, check
                                                          in r.equivalents.items()))
     return "\n".join(out) + "\n"
@@ -61,40 +125,27 @@ def render_text(rules: list[Rule], width: int | None = None) -> str:
               show_default=True, help="Output format.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file whose custom rules to include (default: REPO/.llmops-gate.yaml).")
+@click.option("--validator", metavar="NAME",
+              help="List only this validator's rules (build, lint, parse, schema, admission, "
+                   "policy, tekton, promote).")
 @click.option("--explain", metavar="RULE", help="Show one rule with its documentation and "
                                                 "passing/failing examples.")
-@click.option("--validator", "validator", type=click.Choice(VALIDATORS), default=None,
-              help="Only this validator's rules (default: policy, then admission).")
-def rules(repo: Path, fmt: str, config_path: Path | None, explain: str | None,
-          validator: str | None) -> None:
-    """List the rules: id, severity, what each checks, why, how to fix it (and, for the
-    admission rules, the documentation or code each was learnt from)."""
-    from llmops_gate.validators.admission.registry import DOCS
-    from llmops_gate.validators.admission.registry import RULES as ADMISSION
-
+def rules(repo: Path, fmt: str, config_path: Path | None, validator: str | None,
+          explain: str | None) -> None:
+    """List every rule id a validator can emit: severity, what it checks, why, how to fix it."""
     config = load_config(repo, config_path)
-    found, problems = all_rules(config)
-    listed = [*found.values(), *META.values()] if validator in (None, "policy") else []
-    admission = list(ADMISSION.values()) if validator in (None, "admission") else []
+    listed, problems = _entries(config, validator)
     if explain is not None:
         listed = [r for r in listed if r.id == explain]
-        admission = [r for r in admission if r.id == explain]
-        if not listed and not admission:
-            raise GateError(f"unknown rule '{explain}' (see `llmops-gate rules`)")
+        if not listed:
+            what = f"{validator} rule" if validator else "rule"
+            raise GateError(f"unknown {what} '{explain}' (see `llmops-gate rules`)")
     for problem in problems:
         click.echo(f"llmops-gate: warning: {problem}", err=True)
     if fmt == "json":
-        entries: list[dict[str, Any]] = [{**r.to_json(), "validator": "policy"} for r in listed]
-        entries += [{**r.to_json(), "validator": "admission", "doc": DOCS[r.id]}
-                    for r in admission]
-        click.echo(json.dumps({"rules": entries}, indent=2))
-        return
-    width = max([len(r.id) for r in listed] + [len(r.id) for r in admission])
-    if listed:
-        click.echo(render_text(listed, width), nl=False)
-        if explain is not None and listed[0].doc:
-            click.echo("\n" + listed[0].doc)
-    if admission:
-        click.echo(render_admission(admission, width), nl=False)
-        if explain is not None:
-            click.echo("\n" + DOCS[admission[0].id])
+        click.echo(json.dumps({"rules": [to_json(r) for r in listed]}, indent=2))
+    else:
+        click.echo(render_text(listed), nl=False)
+        docs = [_doc(r) for r in listed if _doc(r)]
+        if explain is not None and docs:
+            click.echo("\n" + docs[0])

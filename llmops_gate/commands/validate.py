@@ -21,6 +21,7 @@ from llmops_gate.commands.output import (
     split_csv,
 )
 from llmops_gate.errors import GateError
+from llmops_gate.validators.schema.settings import SchemaFlags
 
 
 @click.command("validate")
@@ -71,7 +72,7 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
                       config_path=config_path, progress=progress, allow_remote=allow_remote,
-                      changed_since=changed_since, settings=schema)
+                      changed_since=changed_since, schema=SchemaFlags(**schema))
     try:
         report = validate_repo(repo, options)
     finally:

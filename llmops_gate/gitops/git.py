@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.errors import GateError
+from llmops_gate.repo.git import export_tree
 from llmops_gate.yamlio import fsutil
 
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
@@ -112,13 +113,9 @@ class Repo:
         return sorted(files)
 
     def export(self, commit: str, dest: Path) -> None:
-        """Write the tree of `commit` into `dest` (no .git), through a private index so the
-        user's index is untouched and `export-ignore` attributes do not drop files."""
-        with fsutil.temp_dir("llmops-gate-index-") as tmp:
-            index = str(Path(tmp) / "index")
-            self.run("read-tree", f"--index-output={index}", commit)
-            env = {**os.environ, "GIT_INDEX_FILE": index}
-            self.run("checkout-index", "-a", "-f", f"--prefix={dest}/", env=env)
+        """Write the tree of `commit` into `dest` (no .git): the one export every reader of
+        a commit uses (`repo.git.export_tree`)."""
+        export_tree(self.root, commit, dest)
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         try:

@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
-import tarfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -41,9 +38,9 @@ from llmops_gate.repo.discover import (
     discover_units,
     scan_repo,
 )
+from llmops_gate.repo.git import export_tree, git
 from llmops_gate.yamlio import fsutil
 
-GIT_TIMEOUT = 120.0
 # Files whose change alters how every unit is validated.
 VALIDATION_FILES = frozenset({*CONFIG_NAMES, ".yamllint", ".yamllint.yaml", ".yamllint.yml"})
 
@@ -64,20 +61,7 @@ class ChangeSet:
 
 
 def _git(repo: Path, *args: str) -> bytes:
-    git = shutil.which("git")
-    if git is None:
-        raise GateError("--changed-since needs Git, and 'git' is not on PATH")
-    try:
-        proc = subprocess.run(  # argv list, no shell
-            [git, "-C", str(repo), *args], capture_output=True, timeout=GIT_TIMEOUT,
-            stdin=subprocess.DEVNULL, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise GateError(f"git {args[0]} timed out after {GIT_TIMEOUT:g}s in {repo}") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GateError(f"git {args[0]} failed in {repo}: {err[-1] if err else 'no message'}")
-    return proc.stdout
+    return git(repo, *args, needed_for="--changed-since")
 
 
 def _git_text(repo: Path, *args: str) -> str:
@@ -235,19 +219,10 @@ def _application_paths(repo: Path, manifest: str) -> set[str]:
 
 
 def export_revision(repo: Path, commit: str, dest: Path) -> None:
-    """The repo folder's tree at `commit`, written under `dest` (Git's own archive format)."""
+    """The repo folder's tree at `commit`, written under `dest` (the export promotion uses)."""
     prefix = _git_text(repo, "rev-parse", "--show-prefix")
     treeish = f"{commit}:{prefix}" if prefix else commit
-    # From the top of the work tree: in a subfolder Git limits the archive to it a second time.
-    top = Path(_git_text(repo, "rev-parse", "--show-toplevel"))
-    data = _git(top, "archive", "--format=tar", treeish)
-    tar_path = dest.with_suffix(".tar")
-    tar_path.write_bytes(data)
-    try:
-        with tarfile.open(tar_path) as tar:
-            tar.extractall(dest, filter="data")
-    finally:
-        tar_path.unlink()
+    export_tree(repo, treeish, dest)
 
 
 def _units_using(scan: RepoScan, units: Sequence[Unit], paths: set[str]) -> dict[str, set[str]]:

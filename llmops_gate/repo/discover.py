@@ -285,3 +285,13 @@ def closure(scan: RepoScan, folder: str) -> set[str]:
         files |= k.uses_files
         stack.extend(k.uses_dirs)
     return files
+
+
+def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list[Unit]:
+    if not envs:
+        return units
+    known = set(config.environment_names) | {u.environment for u in units if u.environment}
+    for env in envs:
+        if env not in known:
+            raise GateError(f"unknown environment '{env}' (known: {', '.join(sorted(known))})")
+    return [u for u in units if u.environment in envs]

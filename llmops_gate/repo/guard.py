@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.model import Finding, Severity, Unit
+from llmops_gate.model import Finding, RuleDoc, Severity, Unit
 from llmops_gate.repo.discover import (
     KUSTOMIZATION_NAMES,
     Kustomization,
@@ -58,22 +58,52 @@ REMOTE_PREFIXES = ("git::", "git@", "github.com/", "gitlab.com/", "bitbucket.org
 REMOTE_MARKERS = ("://", "?ref=", "?version=", "?timeout=", "?submodules=")
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 
-HINTS = {
-    "remote-resource": "vendor the remote base into the repository, or run with --allow-remote "
-                       "if this repository's remote bases are trusted",
-    "kustomize-helm": "render the chart into plain manifests and commit them; llmops-gate never "
-                      "enables Helm inside Kustomize",
-    "kustomize-plugin": "use built-in transformers and generators only; llmops-gate never runs "
-                        "exec or KRM-function plugins",
-    "path-outside-repo": "keep every file an overlay uses inside the repository (no `..` above "
-                         "the root, no symlinks that lead out of it)",
-    "kustomization-cycle": "remove the entry that includes a kustomization from its own bases",
-    "kustomization-invalid": "fix the kustomization file so it can be read",
-    "build-input-unsafe": "fix the file named (the `parse` finding on it says the same); "
-                          "Kustomize is never run on input the YAML limits refuse",
-    "build-too-large": "include each base once (bases that include each other's siblings "
-                       "multiply the build), or raise limits.max_build_files",
-}
+def _rule(rule: str, summary: str, why: str, fix: str) -> RuleDoc:
+    return RuleDoc(rule, Severity.ERROR, summary, why, fix, validator="build")
+
+
+# What the guard refuses before Kustomize runs; reported by the `build` validator.
+RULES: dict[str, RuleDoc] = {d.id: d for d in (
+    _rule("remote-resource", "No overlay fetches a remote base or resource.",
+          "Kustomize would fetch and build code from the network: what is validated is then "
+          "not what the repository holds, and the fetch may hang or be hostile.",
+          "vendor the remote base into the repository, or run with --allow-remote if this "
+          "repository's remote bases are trusted"),
+    _rule("kustomize-helm", "No overlay inflates a Helm chart.",
+          "Helm inside Kustomize downloads charts and runs the helm program.",
+          "render the chart into plain manifests and commit them; llmops-gate never enables "
+          "Helm inside Kustomize"),
+    _rule("kustomize-plugin", "No overlay uses an exec or KRM-function plugin.",
+          "A plugin is a program the repository names; validating must never run one.",
+          "use built-in transformers and generators only; llmops-gate never runs exec or "
+          "KRM-function plugins"),
+    _rule("path-outside-repo", "Every file an overlay uses is inside the repository.",
+          "A file outside the repository is not reviewed with it (`..` above the root, a "
+          "symlink out of it) and may be anything on the machine.",
+          "keep every file an overlay uses inside the repository (no `..` above the root, no "
+          "symlinks that lead out of it)"),
+    _rule("kustomization-cycle", "No kustomization includes itself through its bases.",
+          "Kustomize cannot build a cycle.",
+          "remove the entry that includes a kustomization from its own bases"),
+    _rule("kustomization-invalid", "Every kustomization file can be read.",
+          "A kustomization that does not parse cannot be checked or built.",
+          "fix the kustomization file so it can be read"),
+    _rule("build-input-unsafe",
+          "Every file an overlay's build reads passes the YAML safety limits first.",
+          "Before Kustomize runs, every file its build would read (resources, components, "
+          "patches, generator sources, configurations, CRDs, replacement sources) is screened "
+          "with the `parse` limits: size, alias count and expansion, depth, binary data, "
+          "encoding. Kustomize has no such limits (an alias bomb makes it grow without bound), "
+          "so an overlay with a refused input is not built.",
+          "fix the file named (the `parse` finding on it says the same); Kustomize is never "
+          "run on input the YAML limits refuse"),
+    _rule("build-too-large", "An overlay's build reads at most limits.max_build_files files.",
+          "Kustomize builds a base again every time it is included, so bases that include "
+          "each other's siblings can make one build read a file thousands of times. The count "
+          "is made before Kustomize runs.",
+          "include each base once (bases that include each other's siblings multiply the "
+          "build), or raise limits.max_build_files"),
+)}
 
 # Generator sources that Kustomize only copies into a ConfigMap or Secret (it does not parse
 # them as YAML): only their size is screened, unless they are YAML files.
@@ -208,7 +238,7 @@ class _Walk:
             message=f"not built: '{self.rel(path)}', which the build reads (listed in "
                     f"{where}), is refused before Kustomize runs ({rule}): {problem}",
             overlay=self.unit.path, environment=self.unit.environment, file=self.rel(path),
-            line=line, column=column, hint=HINTS["build-input-unsafe"]))
+            line=line, column=column, hint=RULES["build-input-unsafe"].fix))
         return False
 
     def inline(self, k: Kustomization, text: str) -> None:
@@ -224,7 +254,7 @@ class _Walk:
                         f"Kustomize runs ({exc.rule}): {exc.problem}",
                 overlay=self.unit.path, environment=self.unit.environment, file=k.file,
                 line=start + line if start and line else start, column=column,
-                hint=HINTS["build-input-unsafe"]))
+                hint=RULES["build-input-unsafe"].fix))
         except yaml.YAMLError:
             pass  # a syntax error: Kustomize reports it
 
@@ -232,7 +262,7 @@ class _Walk:
         self.findings.append(Finding(
             validator="build", rule=rule, severity=Severity.ERROR, message=message,
             overlay=self.unit.path, environment=self.unit.environment, file=k.file,
-            line=k.line_of(text) if text else None, hint=HINTS[rule]))
+            line=k.line_of(text) if text else None, hint=RULES[rule].fix))
 
     def rel(self, path: Path) -> str:
         rel = path.resolve().relative_to(self.root).as_posix()
@@ -405,7 +435,7 @@ class _Walk:
                         "(limits.max_build_files), counting each inclusion of a base, as "
                         "Kustomize builds it again each time",
                 overlay=self.unit.path, environment=self.unit.environment, file=first.file,
-                line=1, hint=HINTS["build-too-large"]))
+                line=1, hint=RULES["build-too-large"].fix))
         return self.findings
 
     def _refs(self, k: Kustomization) -> Iterator[str]:

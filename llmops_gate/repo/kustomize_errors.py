@@ -14,20 +14,25 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from llmops_gate import yamlio
+from llmops_gate.repo.kustomize_where import (
+    entry_line,
+    key_line,
+    mapping_value,
+    plain_mapping,
+    scalar_line,
+)
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-@dataclass(frozen=True)
-class BuildFailure:
+class BuildFailure(NamedTuple):
     """Why a build failed: a one-line message and, when known, the repo-relative file/line."""
 
     message: str
@@ -150,67 +155,6 @@ def _yaml_problem(text: str) -> tuple[str, int | None, int | None] | None:
     return None
 
 
-def _entry_line(sources: SourceMap, kfile: str, key: str,
-                match: Any) -> tuple[int | None, int | None]:
-    """Line of the item of list `key` in a kustomization that `match` selects."""
-    docs = sources.documents(kfile)
-    if not docs:
-        return None, None
-    node = docs[0].node
-    if not isinstance(node, yaml.MappingNode):
-        return None, None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(v, yaml.SequenceNode):
-            for item in v.value:
-                if match(item):
-                    return int(item.start_mark.line) + 1, int(item.start_mark.column) + 1
-    return None, None
-
-
-def _scalar_line(sources: SourceMap, kfile: str, key: str,
-                 value: str) -> tuple[int | None, int | None]:
-    """Where the scalar `value` (or `name=value`) first appears under top-level `key`."""
-    docs = sources.documents(kfile)
-    top = _mapping_value(docs[0].node, key) if docs else None
-    stack: list[yaml.Node] = [top] if top is not None else []
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, yaml.ScalarNode):
-            if node.value == value or node.value.endswith("=" + value):
-                return int(node.start_mark.line) + 1, int(node.start_mark.column) + 1
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(v for _, v in node.value)
-    return None, None
-
-
-def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                value: yaml.Node = v
-                return value
-    return None
-
-
-def _key_line(sources: SourceMap, kfile: str, key: str) -> int | None:
-    docs = sources.documents(kfile)
-    if not docs or not isinstance(docs[0].node, yaml.MappingNode):
-        return None
-    for k, _ in docs[0].node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return int(k.start_mark.line) + 1
-    return None
-
-
-def _plain(node: yaml.Node | None) -> Any:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    return {k.value: v.value for k, v in node.value
-            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
-
-
 def _describe_target(target: Any) -> str:
     if not isinstance(target, dict):
         return ""
@@ -248,7 +192,7 @@ def explain(stderr: str, folder: Path, repo: Path | None = None,
         if parent_k is not None:
             pfile = paths.rel(str(parent_k))
             if pfile is not None:
-                line, col = _entry_line(sources, pfile, "resources",
+                line, col = entry_line(sources, pfile, "resources",
                                         lambda n: isinstance(n, yaml.ScalarNode)
                                         and n.value == ref)
                 message = _one_line(paths.clean(text.strip()))
@@ -270,7 +214,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
         cause = as_dir if "must resolve to a file" in as_file else as_file
         line = col = None
         if sources is not None and kfile is not None:
-            line, col = _entry_line(sources, kfile, "resources",
+            line, col = entry_line(sources, kfile, "resources",
                                     lambda n: isinstance(n, yaml.ScalarNode) and n.value == ref)
         cause = _GO_DUMP.sub("", _SYMLINK.sub("", cause))
         return BuildFailure(f"resource '{ref}': {cause}", kfile, line, col)
@@ -283,7 +227,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
         ref_prefix = f"resource '{ref}': "
         text = text[m.end():]
         if sources is not None and kfile is not None:
-            entry = _entry_line(sources, kfile, "resources",
+            entry = entry_line(sources, kfile, "resources",
                                 lambda n: isinstance(n, yaml.ScalarNode) and n.value == ref)
 
     m = _MALFORMED.search(text)
@@ -300,7 +244,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
 
     m = _UNKNOWN_FIELD.search(text)
     if m:
-        line = _key_line(sources, kfile, m.group(1)) if sources and kfile else None
+        line = key_line(sources, kfile, m.group(1)) if sources and kfile else None
         return BuildFailure(f"invalid kustomization: unknown field '{m.group(1)}'", kfile, line)
 
     m = _FILE_SOURCES.search(text)
@@ -309,7 +253,7 @@ def _explain_cause(text: str, where: Path, kfile: str | None, paths: _Paths,
         line = col = None
         for key in ("configMapGenerator", "secretGenerator"):
             for name in names:
-                line, col = _scalar_line(sources, kfile, key, name)
+                line, col = scalar_line(sources, kfile, key, name)
                 if line:
                     break
             if line:
@@ -362,17 +306,17 @@ def _transformer_failure(name: str, config_text: str, cause: str, where: Path,
             if isinstance(node, yaml.ScalarNode):
                 return bool(patch_path) and node.value == patch_path
             if patch_path:
-                value = _mapping_value(node, "path")
+                value = mapping_value(node, "path")
                 return isinstance(value, yaml.ScalarNode) and value.value == patch_path
-            value = _mapping_value(node, "patch")
+            value = mapping_value(node, "patch")
             if isinstance(value, yaml.ScalarNode) and value.value.strip() == str(
                     inline or "").strip():
                 return True
             # Fall back on the target when Kustomize re-wrapped the patch text.
-            return bool(target) and _describe_target(_plain(_mapping_value(node, "target")))\
+            return bool(target) and _describe_target(plain_mapping(mapping_value(node, "target")))\
                 == target
         for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
-            line, col = _entry_line(sources, kfile, key, same_entry)
+            line, col = entry_line(sources, kfile, key, same_entry)
             if line:
                 break
     if isinstance(patch_path, str):
@@ -415,13 +359,13 @@ def _inline_patch_start(sources: SourceMap | None, kfile: str | None,
     if not docs:
         return None
     for key in ("patches", "patchesJson6902"):
-        seq = _mapping_value(docs[0].node, key)
+        seq = mapping_value(docs[0].node, key)
         if not isinstance(seq, yaml.SequenceNode):
             continue
         for item in seq.value:
             if int(item.start_mark.line) + 1 != entry_line:
                 continue
-            value = _mapping_value(item, "patch")
+            value = mapping_value(item, "patch")
             if isinstance(value, yaml.ScalarNode):
                 # A block scalar's text starts on the line after its `|` indicator.
                 first = int(value.start_mark.line) + 1

@@ -7,6 +7,7 @@ overlays, in parallel pods. Nothing is built; the selection is the one `validate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +18,17 @@ def _unit(u: Unit) -> dict[str, Any]:
     return {"path": u.path, "environment": u.environment}
 
 
-def plan_data(repo: Path, changed_since: str | None, envs: list[str], only: list[str],
-              skip: list[str], config_path: Path | None) -> dict[str, Any]:
-    from llmops_gate import validators
+def plan_data(repo: Path, changed_since: str | None, envs: list[str],
+              chosen: Sequence[str], config_path: Path | None) -> dict[str, Any]:
+    """`chosen`: the validators the run would use (the caller selects them)."""
     from llmops_gate.config import load_config
-    from llmops_gate.engine import select_units
     from llmops_gate.errors import GateError
-    from llmops_gate.repo.discover import discover_units, scan_repo
+    from llmops_gate.repo.discover import discover_units, scan_repo, select_units
 
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
     config = load_config(repo, config_path)
-    chosen = validators.select(only, skip)
     scan = scan_repo(repo, config)
     units = select_units(discover_units(scan, config), envs, config)
     if not any(u.kind == "overlay" for u in units):

@@ -82,20 +82,20 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
-    rules = rules_of(report.findings)
+    rules = rules_of(report)
     index = {(validator, doc.id): i for i, (validator, doc) in enumerate(rules)}
     driver_rules = []
     for validator, doc in rules:
         rule: dict[str, Any] = {
             "id": doc.id,
             "name": "".join(w.capitalize() for w in doc.id.split("-")),
-            "shortDescription": {"text": doc.description},
-            "fullDescription": {"text": f"{doc.description} {doc.help}"},
+            "shortDescription": {"text": doc.summary},
+            "fullDescription": {"text": f"{doc.summary} {doc.help}"},
             "help": {"text": doc.help},
             "properties": {"validator": validator, "tags": [validator]},
         }
-        if doc.url:
-            rule["helpUri"] = doc.url
+        if doc.links:
+            rule["helpUri"] = doc.links[0]
         severities = {f.severity for f in report.findings
                       if f.rule == doc.id and f.validator == validator}
         worst = max(severities, key=lambda s: s.rank) if severities else Severity.ERROR

@@ -1,4 +1,4 @@
-"""What a validator gets: the repo, its config, the rendered units, the options of the run."""
+"""What a validator gets: the repo, its config, the rendered units, the settings of the run."""
 
 from __future__ import annotations
 
@@ -13,6 +13,40 @@ from llmops_gate.repo.discover import RepoScan
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 
+@dataclass(frozen=True)
+class SchemaFlags:
+    """The schema flags of `validate` and `schema` as given (None or empty: not given, so the
+    config's `schema` section decides). The names are the commands' option names."""
+
+    strict: bool | None = None
+    kubernetes_version: str | None = None
+    schema_locations: tuple[str, ...] = ()
+    ignore_missing_schemas: bool | None = None
+    skip_kinds: tuple[str, ...] = ()
+    reject_kinds: tuple[str, ...] = ()
+    schema_engine: str | None = None
+    kubeconform: str | None = None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> SchemaFlags:
+        """From option names and values (lists become tuples); an unknown name is an error."""
+        given: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                 for k, v in values.items()}
+        return cls(**given)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one run that validators may read (the engine fills them)."""
+
+    validators: tuple[str, ...] = ()  # the validators that run, in order
+    envs: tuple[str, ...] = ()  # --env: only these environments
+    kustomize: str | None = None  # how the overlays were built (for hints)
+    changed_since: str | None = None
+    partial: bool = False  # only the units a change affects (--changed-since)
+    schema: SchemaFlags = field(default_factory=SchemaFlags)
+
+
 @dataclass
 class Context:
     repo: Path
@@ -20,8 +54,7 @@ class Context:
     scan: RepoScan
     results: list[UnitResult]
     sources: SourceMap
-    # Validator-specific options from the command line (strict, kubernetes_version, ...).
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
 
     def resources(self) -> Iterator[Resource]:
         for result in self.results:

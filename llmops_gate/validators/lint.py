@@ -18,11 +18,12 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
 from llmops_gate import yamlio
+from llmops_gate.config import Config
 from llmops_gate.errors import GateError
-from llmops_gate.model import Finding, Severity, Unit
-from llmops_gate.repo.discover import closure
-from llmops_gate.report.rules import RuleDoc
+from llmops_gate.model import Finding, RuleDoc, Severity, Unit
+from llmops_gate.validators.base import Spec
 from llmops_gate.validators.context import Context
+from llmops_gate.validators.sources import files_to_lint, refusal, refusal_docs
 from llmops_gate.yamlio import caching
 
 REPO_CONFIGS = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
@@ -60,18 +61,17 @@ rules:
 
 YAMLLINT_DOCS = "https://yamllint.readthedocs.io/en/stable/rules.html"
 
-RULES = {
-    "yaml-syntax": RuleDoc(
-        "yaml-syntax",
-        "Every YAML file parses.",
-        "A file that is not valid YAML breaks every overlay that uses it. Fix the syntax at "
-        "the line named: usually indentation, a tab, or an unclosed bracket or quote.",
-    ),
-    "yaml-unreadable": RuleDoc("yaml-unreadable", "Every YAML file can be read.",
-                               "Check the file's permissions."),
-    "yaml-encoding": RuleDoc("yaml-encoding", "Every YAML file is UTF-8 text.",
-                             "Save the file as UTF-8; Kustomize and kubectl read only UTF-8."),
-}
+RULES: dict[str, RuleDoc] = {d.id: d for d in (
+    RuleDoc("yaml-syntax", Severity.ERROR, "Every YAML file parses.",
+            "A file that is not valid YAML breaks every overlay that uses it.",
+            "Fix the syntax at the line named: usually indentation, a tab, or an unclosed "
+            "bracket or quote.", validator="lint"),
+    RuleDoc("yaml-unreadable", Severity.ERROR, "Every YAML file can be read.",
+            fix="Check the file's permissions.", validator="lint"),
+    RuleDoc("yaml-encoding", Severity.ERROR, "Every YAML file is UTF-8 text.",
+            fix="Save the file as UTF-8; Kustomize and kubectl read only UTF-8.",
+            validator="lint"),
+)}
 
 
 def rule_doc(rule_id: str) -> RuleDoc | None:
@@ -83,12 +83,27 @@ def rule_doc(rule_id: str) -> RuleDoc | None:
     name = rule_id.removeprefix("yaml-")
     anchor = "module-yamllint.rules." + name.replace("-", "_")
     return RuleDoc(
-        rule_id,
-        f"yamllint rule '{name}'.",
-        f"Fix what yamllint's '{name}' rule reports, or configure the rule in the repo's "
-        f".yamllint (see {YAMLLINT_DOCS}#{anchor}).",
-        f"{YAMLLINT_DOCS}#{anchor}",
-    )
+        rule_id, Severity.WARNING, f"yamllint rule '{name}'.",
+        fix=f"Fix what yamllint's '{name}' rule reports, or configure the rule in the repo's "
+            f".yamllint (see {YAMLLINT_DOCS}#{anchor}).",
+        links=(f"{YAMLLINT_DOCS}#{anchor}",), validator="lint")
+
+
+def rules(config: Config | None = None) -> list[RuleDoc]:
+    """Every id lint can emit: its own, each yamllint rule (as `yaml-<rule>`, at the level
+    the built-in config gives it), and what `yamlio` refuses when `parse` does not run."""
+    levels = YamlLintConfig(content=BUILTIN_CONFIG).rules
+    out = dict(RULES)
+    for name in sorted(YamlLintConfig(content="extends: default").rules):
+        doc = rule_doc(f"yaml-{name}")
+        assert doc is not None
+        level = levels.get(name)
+        error = isinstance(level, dict) and level.get("level", "error") == "error"
+        out.setdefault(doc.id, replace(doc, severity=Severity.ERROR if error
+                                       else Severity.WARNING))
+    for rule, doc in refusal_docs("lint").items():
+        out.setdefault(rule, doc)
+    return list(out.values())
 
 
 def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
@@ -122,19 +137,6 @@ def _check_lint_config(repo: Path, path: Path) -> None:
             raise GateError(f"{path}: yamllint config extends '{extends}', which is outside the "
                             "repository; only files inside it or yamllint's built-in configs "
                             "are read")
-
-
-def files_to_lint(ctx: Context) -> list[str]:
-    units = [r.unit for r in ctx.results]
-    if not ctx.settings.get("envs") and not ctx.settings.get("partial"):
-        return list(ctx.scan.yaml_files)
-    wanted: set[str] = set()
-    for unit in units:
-        if unit.kind == "overlay":
-            wanted |= closure(ctx.scan, unit.path)
-        else:
-            wanted.add(unit.path)
-    return [f for f in ctx.scan.yaml_files if f in wanted]
 
 
 def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
@@ -173,11 +175,6 @@ def _in_unit(finding: Finding, unit: Unit | None) -> Finding:
     return replace(finding, overlay=unit.path, environment=unit.environment)
 
 
-# Lint reads only source files, so the engine runs it while the overlays build; `ctx.results`
-# is then the units without their resources, which is all `files_to_lint` looks at.
-NEEDS_RENDERED = False
-
-
 def _problems(text: str, file: str, conf: YamlLintConfig,
               seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None) -> list[Finding]:
     """yamllint's findings for one file. Overlays of many models repeat the same files, so
@@ -194,10 +191,7 @@ def _problems(text: str, file: str, conf: YamlLintConfig,
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    from llmops_gate.validators.parse import refusal
-
     conf, _ = load_lint_config(ctx)
-    parse_runs = "parse" in ctx.settings.get("validators", ())
     seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None = (
         {} if caching.enabled() else None)
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
@@ -210,21 +204,24 @@ def check(ctx: Context) -> Iterator[Finding]:
             text = yamlio.read_text(path, root=ctx.repo)
             yamlio.check(text)
         except OSError as exc:
-            if not parse_runs:
-                yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
-                              message=f"cannot read file: {exc.strerror or exc}", file=file)
+            yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
+                          message=f"cannot read file: {exc.strerror or exc}", file=file)
             continue
         except yamlio.UnsafeYAML as exc:
             # Never hand a refused file to yamllint (a 50 MB file takes minutes there); the
-            # `parse` validator reports it, or this one when `parse` does not run.
-            if not parse_runs:
-                yield _in_unit(refusal(exc, file, "lint"), unit)
+            # `parse` validator reports it too, and stands when it runs.
+            yield _in_unit(refusal(exc, file, "lint"), unit)
             continue
         except yaml.YAMLError:
             pass  # a syntax error: yamllint reports it with line and column
         for finding in _problems(text, file, conf, seen):
-            if parse_runs and finding.rule == "yaml-key-duplicates":
-                continue  # `parse` reports duplicate keys whatever the repo's yamllint says
             if unit is not None:
                 finding = replace(finding, overlay=unit.path, environment=unit.environment)
             yield finding
+
+
+# Lint reads only source files, so the engine runs it while the overlays build; `ctx.results`
+# is then the units without their resources, which is all `files_to_lint` looks at. What it
+# shares with `parse` (refused files, duplicate keys) the engine keeps once
+# (validators.SUPERSEDED).
+SPEC = Spec("lint", check, rules, needs_rendered=False, open_rule=rule_doc)

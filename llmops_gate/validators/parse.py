@@ -26,32 +26,24 @@ from dataclasses import replace
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.model import Finding, Severity
+from llmops_gate.config import Config
+from llmops_gate.model import Finding, RuleDoc, Severity
+from llmops_gate.validators.base import Spec
 from llmops_gate.validators.context import Context
-from llmops_gate.validators.lint import files_to_lint
+from llmops_gate.validators.sources import files_to_lint, refusal, refusal_docs
 
-HINTS = {
-    "yaml-too-large": "split the file, or raise limits.max_file_bytes in .llmops-gate.yaml",
-    "binary-file": "binary data does not belong in a .yaml file; remove it or rename the file",
-    "yaml-encoding": "save the file as UTF-8 text without control characters",
-    "yaml-too-deep": "flatten the document, or raise limits.max_depth in .llmops-gate.yaml",
-    "yaml-aliases": "write the values out instead of nesting anchors and aliases",
-    "path-outside-repo": "replace the symlink by the file itself",
-    "yaml-unreadable": "make the file a readable regular file",
-    "yaml-key-duplicates": "remove one of the two keys; only the last one takes effect",
-    "yaml-syntax": "fix the YAML syntax; the file cannot be parsed",
+RULES: dict[str, RuleDoc] = {
+    **refusal_docs("parse"),
+    "yaml-key-duplicates": RuleDoc(
+        "yaml-key-duplicates", Severity.ERROR, "No mapping writes a key twice.",
+        "PyYAML, Kustomize and the cluster silently keep the last value, so the first one is "
+        "a lie a reviewer reads.",
+        "remove one of the two keys; only the last one takes effect", validator="parse"),
 }
 
 
-def refusal(exc: yaml.YAMLError, file: str, validator: str = "parse") -> Finding:
-    """The finding for a file that `yamlio` refused or could not parse."""
-    rule = yamlio.error_rule(exc)
-    line, column = yamlio.yaml_error_position(exc)
-    message = yamlio.yaml_error_summary(exc)
-    if rule == "yaml-syntax":
-        message = f"YAML syntax error: {message}"
-    return Finding(validator=validator, rule=rule, severity=Severity.ERROR, message=message,
-                   file=file, line=line, column=column, hint=HINTS.get(rule))
+def rules(config: Config | None = None) -> list[RuleDoc]:
+    return list(RULES.values())
 
 
 def _tab_hint(text: str, line: int | None, column: int | None) -> str | None:
@@ -70,25 +62,25 @@ def check_file(ctx: Context, file: str) -> Iterator[Finding]:
     except OSError as exc:
         yield Finding(validator="parse", rule="yaml-unreadable", severity=Severity.ERROR,
                       message=f"cannot read file: {exc.strerror or exc}", file=file,
-                      hint=HINTS["yaml-unreadable"])
+                      hint=RULES["yaml-unreadable"].fix)
         return
     except yamlio.UnsafeYAML as exc:
         yield refusal(exc, file)
         return
     except yaml.YAMLError as exc:
-        if "lint" not in ctx.settings.get("validators", ()):
-            finding = refusal(exc, file)
-            tab = _tab_hint(text, finding.line, finding.column)
-            if tab:
-                finding = replace(finding, hint=tab)
-            yield finding
+        # yamllint reports the same error; the engine keeps lint's when it runs.
+        finding = refusal(exc, file)
+        tab = _tab_hint(text, finding.line, finding.column)
+        if tab:
+            finding = replace(finding, hint=tab)
+        yield finding
         return
     for d in dupes:
         yield Finding(validator="parse", rule="yaml-key-duplicates", severity=Severity.ERROR,
                       message=f"duplicate key '{d.key}' (first written on line {d.first_line}); "
                               "the cluster silently keeps only the last value",
                       file=file, line=d.line, column=d.column,
-                      hint=HINTS["yaml-key-duplicates"])
+                      hint=RULES["yaml-key-duplicates"].fix)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -99,3 +91,6 @@ def check(ctx: Context) -> Iterator[Finding]:
             if unit is not None:
                 finding = replace(finding, overlay=unit.path, environment=unit.environment)
             yield finding
+
+
+SPEC = Spec("parse", check, rules)

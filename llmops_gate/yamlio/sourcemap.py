@@ -7,6 +7,7 @@ once per run (node trees carry line numbers) and cached.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,28 +35,50 @@ def _scalar(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
-def child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
-    """The value node under `key` of a mapping node (or index of a sequence node)."""
+def field_path(parts: Sequence[PathPart]) -> str | None:
+    """The one notation of a field path in findings (the JSON report's `path`): keys joined by
+    dots, list indices in brackets, and a key that is not plain (letters, digits, `_`, `-`)
+    as a JSON string in brackets: `spec.containers[0].resources.limits["nvidia.com/gpu"]`.
+    None for the document itself."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _plain_key(part):
+            out += f"[{json.dumps(part)}]"
+        else:
+            out += f".{part}" if out else part
+    return out or None
+
+
+def _plain_key(part: str) -> bool:
+    return bool(part) and all(c.isalnum() or c in "_-" for c in part)
+
+
+def _entry(node: yaml.Node, key: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) pair of `key` in a mapping node."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                found: yaml.Node = v
-                return found
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and (
-            0 <= key < len(node.value)):
-        item: yaml.Node = node.value[key]
-        return item
+                return k, v
     return None
+
+
+def child(node: yaml.Node, key: PathPart) -> yaml.Node | None:
+    """The value node under `key` of a mapping node (or index of a sequence node)."""
+    if isinstance(node, yaml.SequenceNode):
+        if isinstance(key, int) and 0 <= key < len(node.value):
+            item: yaml.Node = node.value[key]
+            return item
+        return None
+    entry = _entry(node, key)
+    return entry[1] if entry else None
 
 
 def key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
     """The key node `key` of a mapping node (where the field is written)."""
-    if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                key_node: yaml.Node = k
-                return key_node
-    return None
+    entry = _entry(node, key)
+    return entry[0] if entry else None
 
 
 class SourceMap:

@@ -21,9 +21,12 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from llmops_gate.model import Finding, ResourceRef, Unit
+from llmops_gate.config import Config
+from llmops_gate.model import Finding, ResourceRef, RuleDoc, Unit
 from llmops_gate.validators.admission.base import Path, Rule, Scope, Violation
 from llmops_gate.validators.admission.registry import CHECKS, RULES
+from llmops_gate.validators.base import Spec
+from llmops_gate.yamlio.sourcemap import field_path
 
 if TYPE_CHECKING:
     from llmops_gate.model import Resource, UnitResult
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
 VALIDATOR = "admission"
 
-__all__ = ["RULES", "VALIDATOR", "Rule", "Scope", "check", "check_unit", "violations"]
+__all__ = ["RULES", "SPEC", "VALIDATOR", "Rule", "Scope", "check", "check_unit", "rule_docs",
+           "violations"]
 
 # Where a field path is written: (file, line, column).
 Where = tuple[str | None, int | None, int | None]
@@ -67,10 +71,7 @@ def scope_for(kubernetes_version: str | None) -> Scope:
 
 
 def dotted(path: Path) -> str | None:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or None
+    return field_path(path)
 
 
 def _container(doc: Any, path: Path) -> str | None:
@@ -158,3 +159,10 @@ def check_unit(ctx: Context, result: UnitResult) -> Iterator[Finding]:
 def check(ctx: Context) -> Iterator[Finding]:
     yield from check_results(ctx, ctx.results)
 
+
+
+def rule_docs(config: Config | None = None) -> list[RuleDoc]:
+    return [r.meta for r in RULES.values()]
+
+
+SPEC = Spec(VALIDATOR, check, rule_docs, unit=check_unit)

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llmops_gate.model import Severity
+from llmops_gate.model import RuleDoc, Severity
+
+# The same nested lookup as the policy rules use (a None for any missing step).
+from llmops_gate.validators.policy.base import get as get
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -33,6 +36,13 @@ class Rule:
     @property
     def description(self) -> str:  # what report formats (SARIF) read
         return self.summary
+
+    @property
+    def meta(self) -> RuleDoc:
+        """This rule in the vocabulary every validator's rules share; `source` stays where the
+        rule is written."""
+        return RuleDoc(id=self.id, severity=self.severity, summary=self.summary, why=self.why,
+                       fix=self.fix, source=self.source, validator="admission")
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "severity": self.severity.value, "summary": self.summary,
@@ -55,23 +65,6 @@ class Scope:
 
 
 Check = Callable[[Mapping[str, Any], Scope], Iterable[Violation]]
-
-
-def get(doc: Any, *path: PathPart) -> Any:
-    """The value at `path` in nested mappings and lists, or None."""
-    node = doc
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(node, list) or not 0 <= part < len(node):
-                return None
-            node = node[part]
-        else:
-            if not isinstance(node, Mapping):
-                return None
-            node = node.get(part)
-        if node is None:
-            return None
-    return node
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

@@ -8,7 +8,11 @@ applies `llmops-gate.io/ignore` waivers (which need a reason, and which the conf
 
 from __future__ import annotations
 
+from llmops_gate.validators.base import Spec
 from llmops_gate.validators.policy.base import Option, Rule, RuleContext, Violation
 from llmops_gate.validators.policy.engine import check
+from llmops_gate.validators.policy.registry import rules
 
-__all__ = ["Option", "Rule", "RuleContext", "Violation", "check"]
+__all__ = ["SPEC", "Option", "Rule", "RuleContext", "Violation", "check", "rules"]
+
+SPEC = Spec("policy", check, rules)

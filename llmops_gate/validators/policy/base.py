@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from llmops_gate.model import Resource, Severity, Unit
+from llmops_gate.model import Resource, RuleDoc, RuleOption, Severity, Unit
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -47,11 +47,8 @@ class Violation:
     text_line: int | None = None  # 0-based line inside the block-scalar text at `path` in `file`
 
 
-@dataclass(frozen=True)
-class Option:
-    name: str
-    default: Any
-    description: str
+# A policy rule's options are the shared rule vocabulary's (llmops_gate.model.RuleOption).
+Option = RuleOption
 
 
 @dataclass(frozen=True)
@@ -156,20 +153,19 @@ class Rule:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
+    @property
+    def meta(self) -> RuleDoc:
+        """This rule in the vocabulary every validator's rules share."""
+        return RuleDoc(id=self.id, severity=self.severity, summary=self.description,
+                       why=self.why, fix=self.fix, options=self.options, source=self.source,
+                       validator="policy")
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "severity": self.severity.value,
-            "description": self.description,
-            "why": self.why,
-            "fix": self.fix,
-            "options": [{"name": o.name, "default": o.default, "description": o.description}
-                        for o in self.options],
-            "kinds": sorted(self.kinds) if self.kinds else None,
-            "equivalents": dict(self.equivalents),
-            "source": self.source,
-            "doc": self.doc,
-        }
+        """The shared vocabulary's fields (see RuleDoc.to_json), then the policy-only ones."""
+        out = self.meta.to_json()
+        del out["validator"], out["links"]
+        return {**out, "kinds": sorted(self.kinds) if self.kinds else None,
+                "equivalents": dict(self.equivalents), "doc": self.doc}
 
 
 def get(doc: Any, *path: PathPart) -> Any:

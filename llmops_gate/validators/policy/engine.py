@@ -13,18 +13,12 @@ from llmops_gate.validators.policy import argocd, registry
 from llmops_gate.validators.policy.base import EnvInfo, Path, Rule, RuleContext, Violation, get
 from llmops_gate.validators.policy.locate import Locator
 from llmops_gate.validators.policy.settings import check_known_rules, env_policy
+from llmops_gate.yamlio.sourcemap import field_path
 
 VALIDATOR = "policy"
 WAIVE = "llmops-gate.io/ignore"
 WAIVE_REASON = "llmops-gate.io/ignore-reason"
 _WAIVE_PATH: Path = ("metadata", "annotations", WAIVE)
-
-
-def dotted(path: Path) -> str | None:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or None
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,7 @@ def _finding(rule: Rule, v: Violation, res: Resource, unit: Unit, env: str | Non
         file, line = locator.locate(res, v.path)
     return Finding(validator=VALIDATOR, rule=rule.id, severity=severity, message=v.message,
                    overlay=unit.path, environment=env, file=file, line=line, resource=res.ref,
-                   path=dotted(v.path), container=v.container, hint=rule.fix or None)
+                   path=field_path(v.path), container=v.container, hint=rule.fix or None)
 
 
 def _waiver_findings(res: Resource, waiver: Waiver, known: Mapping[str, Rule], unit: Unit,

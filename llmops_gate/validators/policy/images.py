@@ -141,6 +141,9 @@ def check_model_uri(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
                             "deployment", path=path)
 
 
+# The same check in other tools (shown by `llmops-gate rules`).
+TAG_CHECKS = {"kube-linter": "latest-tag", "Polaris": "tagNotSpecified", "checkov": "CKV_K8S_14"}
+
 RULES = (
     Rule(
         id="image-required",
@@ -162,8 +165,7 @@ RULES = (
         fix="use a version tag or, better, `@sha256:` digest",
         check=check_tag,
         kinds=POD_KINDS,
-        equivalents={"kube-linter": "latest-tag", "Polaris": "tagNotSpecified",
-                     "checkov": "CKV_K8S_14"},
+        equivalents=TAG_CHECKS,
     ),
     Rule(
         id="image-registry-allowed",

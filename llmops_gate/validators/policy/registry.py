@@ -14,7 +14,7 @@ from importlib import metadata
 
 from llmops_gate.config import Config
 from llmops_gate.errors import GateError
-from llmops_gate.model import Severity
+from llmops_gate.model import RuleDoc, Severity
 from llmops_gate.validators.policy import (
     argocd,
     credentials,
@@ -102,3 +102,9 @@ def all_rules(config: Config | None = None) -> tuple[dict[str, Rule], list[str]]
             raise GateError(f"{config.path if config and config.path else 'config'}: {message}")
         out[rule.id] = rule
     return out, problems
+
+
+def rules(config: Config | None = None) -> list[RuleDoc]:
+    """Every policy rule id in the shared vocabulary: those in force, then the engine's own."""
+    found, _ = all_rules(config)
+    return [r.meta for r in [*found.values(), *META.values()]]

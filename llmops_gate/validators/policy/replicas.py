@@ -66,8 +66,8 @@ def check_replicas(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     path: Path = ("spec", "replicas") if raw is not None else ("spec",)
     if (lo is not None and n < lo) or (hi is not None and n > hi):
         shown = n if raw is not None else "1 (unset)"
-        yield Violation(f"replicas {shown} is outside {env}'s bounds "
-                        f"({_bounds_text(lo, hi)})", path=path)
+        bounds = _bounds_text(lo, hi)
+        yield Violation(f"replicas {shown} is outside {env}'s bounds ({bounds})", path=path)
 
 
 RULES = (

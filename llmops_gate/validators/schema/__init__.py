@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from llmops_gate.validators.base import Spec
+
 if TYPE_CHECKING:
-    from llmops_gate.model import Finding, Resource
+    from llmops_gate.config import Config
+    from llmops_gate.model import Finding, Resource, RuleDoc
     from llmops_gate.validators.context import Context
     from llmops_gate.validators.schema.run import Item, Locate, Scalar
     from llmops_gate.validators.schema.settings import SchemaSettings
@@ -26,10 +29,16 @@ if TYPE_CHECKING:
 PathPart = str | int
 
 
+def rules(config: Config | None = None) -> list[RuleDoc]:
+    from llmops_gate.validators.schema.run import RULES
+
+    return list(RULES.values())
+
+
 def settings_of(ctx: Context) -> SchemaSettings:
     from llmops_gate.validators.schema.settings import from_sources
 
-    return from_sources(ctx.config.section("schema"), ctx.settings, str(ctx.repo))
+    return from_sources(ctx.config.section("schema"), ctx.settings.schema, str(ctx.repo))
 
 
 @dataclass(frozen=True)
@@ -270,3 +279,6 @@ def check(ctx: Context) -> Iterator[Finding]:
     else:
         yield from checker.check(items)
     yield from rewritten(ctx, checker)
+
+
+SPEC = Spec("schema", check, rules)

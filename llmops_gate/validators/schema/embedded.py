@@ -32,6 +32,7 @@ from jsonschema.exceptions import ValidationError
 
 from llmops_gate.validators.schema.store import Found, SchemaUnusable
 from llmops_gate.yamlio import caching
+from llmops_gate.yamlio.sourcemap import field_path
 
 PathPart = str | int
 
@@ -54,37 +55,19 @@ class Problem:
 
 
 def dotted(path: Sequence[PathPart]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif out:
-            out += f".{part}" if _plain(part) else f"[{json.dumps(part)}]"
-        else:
-            out = part if _plain(part) else f"[{json.dumps(part)}]"
-    return out or "(document)"
+    """A field path for a message (the findings' one notation, `sourcemap.field_path`)."""
+    return field_path(path) or "(document)"
 
 
-def _plain(part: str) -> bool:
-    return bool(part) and all(c.isalnum() or c in "_-" for c in part)
+# JSON Schema's name of each Python type YAML loads to (bool before int: a bool is an int).
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (type(None), "null"), (bool, "boolean"), (int, "integer"), (float, "number"),
+    (str, "string"), (list, "array"), (dict, "object"))
 
 
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)),
+                type(value).__name__)
 
 
 def _show(value: Any, limit: int = 40) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from llmops_gate.model import Finding, ResourceRef, Severity, Unit
+from llmops_gate.model import Finding, ResourceRef, RuleDoc, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.settings import SchemaSettings, kind_matches
@@ -37,31 +37,54 @@ Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, int | None
 # The YAML node a field path's value is written in (for what a reader made of it), if any.
 Scalar = Callable[[Sequence[PathPart]], yaml.Node | None]
 
-RULES: dict[str, tuple[str, str]] = {
-    "unknown-field": ("a field the schema does not know: the cluster drops it silently, so a "
-                      "typo such as `resoures:` is never applied",
-                      "fix the field name, or pass --no-strict to allow unknown fields"),
-    "wrong-type": ("a value of the wrong type: the API server rejects the object",
-                   "write the value with the type the schema expects"),
-    "invalid-value": ("a value the schema does not allow", "use one of the allowed values"),
-    "required-field": ("a field the schema requires is missing", "add the field"),
-    "schema-violation": ("the object breaks a rule of its schema", "see the message"),
-    "missing-schema": ("no schema for this apiVersion and kind in the schema locations",
-                       "add a location with --schema-location (see `llmops-gate schemas "
-                       "import`), or pass --ignore-missing-schemas"),
-    "missing-kind": ("a document without `kind` or `apiVersion` is not a Kubernetes object",
-                     "add `apiVersion:` and `kind:`"),
-    "rejected-kind": ("this kind is refused by --reject-kind / schema.reject_kinds",
-                      "remove the resource, or change the reject list"),
-    "duplicate-key": ("a key written twice in one mapping: the last value silently wins",
-                      "remove one of the two keys"),
-    "rewritten-value": ("an unquoted value Kustomize rewrites on the way (a date becomes an "
-                        "RFC 3339 timestamp): the cluster never gets the text written",
-                        "quote the value in the source"),
-    "schema-unusable": ("the schema found for this kind cannot be read or compiled",
-                        "fix or replace the schema file"),
-    "kubeconform": ("kubeconform could not validate the resource", "see the message"),
-}
+def _rule(rule: str, summary: str, why: str, fix: str,
+          severity: Severity = Severity.ERROR) -> RuleDoc:
+    return RuleDoc(rule, severity, summary, why, fix, validator=VALIDATOR)
+
+
+RULES: dict[str, RuleDoc] = {d.id: d for d in (
+    _rule("unknown-field", "Every field is one the object's schema knows.",
+          "a field the schema does not know: the cluster drops it silently, so a typo such as "
+          "`resoures:` is never applied",
+          "fix the field name, or pass --no-strict to allow unknown fields"),
+    _rule("wrong-type", "Every value has the type its schema gives it.",
+          "a value of the wrong type: the API server rejects the object",
+          "write the value with the type the schema expects"),
+    _rule("invalid-value", "Every value is one its schema allows.",
+          "a value the schema does not allow", "use one of the allowed values"),
+    _rule("required-field", "Every field the schema requires is there.",
+          "a field the schema requires is missing", "add the field"),
+    _rule("schema-violation", "Every object keeps the other rules of its schema.",
+          "the object breaks a rule of its schema", "see the message"),
+    _rule("missing-schema", "Every apiVersion and kind has a schema in the schema locations.",
+          "no schema for this apiVersion and kind in the schema locations",
+          "add a location with --schema-location (see `llmops-gate schemas import`), or pass "
+          "--ignore-missing-schemas"),
+    _rule("missing-kind", "Every document has `apiVersion` and `kind`.",
+          "a document without `kind` or `apiVersion` is not a Kubernetes object",
+          "add `apiVersion:` and `kind:`"),
+    _rule("rejected-kind", "No resource is of a kind the run rejects.",
+          "this kind is refused by --reject-kind / schema.reject_kinds",
+          "remove the resource, or change the reject list"),
+    _rule("duplicate-key", "No mapping writes a key twice.",
+          "a key written twice in one mapping: the last value silently wins",
+          "remove one of the two keys"),
+    _rule("rewritten-value", "No unquoted value is rewritten by Kustomize on the way.",
+          "an unquoted value Kustomize rewrites on the way (a date becomes an RFC 3339 "
+          "timestamp): the cluster never gets the text written",
+          "quote the value in the source"),
+    _rule("schema-unusable", "The schema found for a kind can be read and compiled.",
+          "the schema found for this kind cannot be read or compiled",
+          "fix or replace the schema file"),
+    _rule("kubeconform", "kubeconform can validate every resource.",
+          "kubeconform could not validate the resource", "see the message"),
+    # `llmops-gate schemas validate FILE...` reads the files itself.
+    _rule("parse-error", "Every file given to `schemas validate` is valid YAML.",
+          "a file that does not parse cannot be validated", "fix the YAML syntax"),
+    _rule("unreadable-file", "Every file given to `schemas validate` can be read.",
+          "a file that cannot be read cannot be validated",
+          "check the file name and its permissions"),
+)}
 
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers", "steps",
@@ -198,7 +221,8 @@ class Checker:
                        overlay=item.unit.path, environment=item.unit.environment,
                        file=file, line=line, column=column, resource=ref, path=shown,
                        container=container,
-                       hint=hint if hint is not None else RULES.get(rule, ("", None))[1])
+                       hint=hint if hint is not None
+                       else (RULES[rule].fix if rule in RULES else None))
 
     def expand(self, item: Item) -> Iterator[tuple[Item, Any, tuple[PathPart, ...]]]:
         """(item, document, path prefix) for the document and, for a List, each item."""

@@ -8,6 +8,9 @@ from typing import Any
 
 from llmops_gate.config.schema_section import ENGINES
 from llmops_gate.errors import GateError
+from llmops_gate.validators.context import SchemaFlags
+
+__all__ = ["SchemaFlags", "SchemaSettings", "from_sources", "kind_matches"]
 
 
 @dataclass(frozen=True)
@@ -35,17 +38,18 @@ def _csv(values: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def from_sources(config: Mapping[str, Any], flags: Mapping[str, Any],
-                 repo_locations_base: str | None = None) -> SchemaSettings:
+def from_sources(config: Mapping[str, Any], flags: SchemaFlags,
+                 repo_locations_base: str | None = None,
+                 check_duplicates: bool = False) -> SchemaSettings:
     """Config section values, then flags (a flag left unset is None or empty)."""
 
     def pick(flag: str, key: str, default: Any) -> Any:
-        value = flags.get(flag)
+        value = getattr(flags, flag)
         if value is not None and value != ():
             return value
         return config.get(key, default)
 
-    locations = tuple(str(v) for v in flags.get("schema_locations") or ())
+    locations = tuple(str(v) for v in flags.schema_locations or ())
     if not locations:
         from pathlib import Path
 
@@ -62,11 +66,11 @@ def from_sources(config: Mapping[str, Any], flags: Mapping[str, Any],
         kubernetes_version=pick("kubernetes_version", "kubernetes_version", None),
         locations=locations,
         ignore_missing=bool(pick("ignore_missing_schemas", "ignore_missing_schemas", False)),
-        skip=_csv(flags.get("skip_kinds")) or _csv(config.get("skip_kinds")),
-        reject=_csv(flags.get("reject_kinds")) or _csv(config.get("reject_kinds")),
+        skip=_csv(flags.skip_kinds) or _csv(config.get("skip_kinds")),
+        reject=_csv(flags.reject_kinds) or _csv(config.get("reject_kinds")),
         engine=engine,
         kubeconform=pick("kubeconform", "kubeconform", None),
-        check_duplicates=bool(flags.get("check_duplicates", False)),
+        check_duplicates=check_duplicates,
     )
 
 

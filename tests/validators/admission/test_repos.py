@@ -18,7 +18,7 @@ from llmops_gate.model import Finding
 from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize
 from llmops_gate.validators import admission
-from llmops_gate.validators.context import Context
+from llmops_gate.validators.context import Context, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import CORPUS, EXAMPLE, ROOT, need_shared
 from tests.validators.schema.test_kubeconform_parity import EXCEPTIONS, map_args, rows
@@ -62,7 +62,7 @@ def admission_findings(repo: Path) -> tuple[list[Finding], int]:
     sources = SourceMap(repo)
     results = render_all(repo, units, find_kustomize(), sources, jobs=2, timeout=120)
     ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                  settings={"validators": ("admission",)})
+                  settings=Settings(validators=("admission",)))
     return list(admission.check(ctx)), sum(len(r.resources) for r in results)
 
 

@@ -11,6 +11,7 @@ import pytest
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
+from llmops_gate.validators.schema.settings import SchemaFlags
 from tests.conftest import findings, real_kubeconform, run_cli
 
 DEPLOYMENT = """\
@@ -54,7 +55,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(repo: Path, **settings: Any) -> list[Finding]:
-    report = validate_repo(repo, Options(only=["schema"], settings=settings, jobs=1))
+    report = validate_repo(repo, Options(only=["schema"], schema=SchemaFlags.of(settings), jobs=1))
     return [f for f in report.findings if f.validator == "schema"]
 
 

@@ -21,7 +21,7 @@ from llmops_gate.model import Finding
 from llmops_gate.repo.discover import closure, discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize
 from llmops_gate.validators import schema as schema_validator
-from llmops_gate.validators.context import Context
+from llmops_gate.validators.context import Context, SchemaFlags, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import CORPUS, EXAMPLE, ROOT, findings, real_kubeconform, run_cli, summary
 
@@ -73,10 +73,10 @@ def schema_findings(repo: Path, **engine: str) -> tuple[list[Finding], list[Find
     sources = SourceMap(repo)
     results = render_all(repo, units, find_kustomize(), sources, jobs=2, timeout=120)
     out = []
-    for settings in ({"schema_engine": "embedded"},
-                     {"schema_engine": "kubeconform", "kubeconform": real_kubeconform()}):
+    for flags in (SchemaFlags(schema_engine="embedded"),
+                  SchemaFlags(schema_engine="kubeconform", kubeconform=real_kubeconform())):
         ctx = Context(repo=repo, config=config, scan=scan, results=results, sources=sources,
-                      settings={"validators": ("schema",), **settings})
+                      settings=Settings(validators=("schema",), schema=flags))
         out.append(list(schema_validator.check(ctx)))
     return out[0], out[1]
 

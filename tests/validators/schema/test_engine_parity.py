@@ -13,6 +13,7 @@ from pathlib import Path
 
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.model import Finding
+from llmops_gate.validators.context import SchemaFlags
 from tests.conftest import EXAMPLE, copy_tree, real_kubeconform
 
 Key = tuple[str, str | None, int | None, str | None, str]
@@ -25,9 +26,9 @@ def keys(found: list[Finding]) -> list[Key]:
 
 def both_engines(repo: Path) -> tuple[list[Key], list[Key]]:
     out = []
-    for engine in ({"schema_engine": "embedded"},
-                   {"schema_engine": "kubeconform", "kubeconform": real_kubeconform()}):
-        report = validate_repo(repo, Options(only=["schema"], settings=engine, jobs=2))
+    for flags in (SchemaFlags(schema_engine="embedded"),
+                  SchemaFlags(schema_engine="kubeconform", kubeconform=real_kubeconform())):
+        report = validate_repo(repo, Options(only=["schema"], schema=flags, jobs=2))
         out.append(keys(report.findings))
     return out[0], out[1]
 

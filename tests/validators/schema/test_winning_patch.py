@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.engine import Options, validate_repo
+from llmops_gate.validators.context import SchemaFlags
 from tests.conftest import real_kubeconform
 
 DEPLOYMENT = """\
@@ -84,10 +85,9 @@ def make_repo(root: Path, kustomization: str, files: dict[str, str]) -> Path:
 def test_finding_points_at_the_patch_that_wins(case: str, engine: str, tmp_path: Path) -> None:
     kustomization, files, want = CASES[case]
     repo = make_repo(tmp_path / "repo", kustomization, files)
-    settings: dict[str, object] = {"schema_engine": engine}
-    if engine == "kubeconform":
-        settings["kubeconform"] = real_kubeconform()
-    report = validate_repo(repo, Options(only=["schema"], settings=settings, jobs=1))
+    flags = SchemaFlags(schema_engine=engine,
+                        kubeconform=real_kubeconform() if engine == "kubeconform" else None)
+    report = validate_repo(repo, Options(only=["schema"], schema=flags, jobs=1))
     found = [(f.rule, f.overlay, f.path, f.file, f.line) for f in report.findings
              if f.validator == "schema"]
     assert found == [("wrong-type", "overlay", "spec.replicas", *want)], found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,9 @@ class Options:
     allow_remote: bool = False
     # Validate only the units the Git diff since this revision can affect (llmops_gate.changes).
     changed_since: str | None = None
+    # Several overlays per Kustomize process (llmops_gate.kustomize_batch); None: on unless
+    # LLMOPS_GATE_NO_BATCH is set.
+    batch: bool | None = None
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -99,48 +102,114 @@ def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: So
     return result
 
 
+def plan_batches(units: Sequence[Unit], jobs: int,
+                 refused: Mapping[str, Sequence[Finding]] | None = None,
+                 batch: bool = True) -> list[list[int]]:
+    """The overlays (indexes into `units`) to build together, one list per Kustomize process.
+
+    Overlays of one environment go together: the overlays of one app in different
+    environments often render the same object ids (no namespace or prefix of their own), which
+    Kustomize refuses in one build; those of one environment rarely do. A batch holds at most
+    `BATCH_MAX` overlays (Kustomize's memory grows with its batch, and the memory ceiling is
+    per process), and there are at least `2 * jobs` batches when there are overlays enough, so
+    every allowed process stays busy and validation overlaps the builds.
+    """
+    todo = [i for i, u in enumerate(units)
+            if u.kind == "overlay" and not (refused or {}).get(u.path)]
+    if not batch or len(todo) < 2:
+        return [[i] for i in todo]
+    size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (2 * max(1, jobs)))))
+    groups: dict[str, list[int]] = {}
+    for i in todo:
+        groups.setdefault(units[i].environment or "", []).append(i)
+    out: list[list[int]] = []
+    for members in groups.values():
+        count = -(-len(members) // size)
+        # Even batches: 35 overlays in batches of 34 are 18 + 17, not 34 + 1.
+        step = -(-len(members) // count)
+        out.extend(members[k:k + step] for k in range(0, len(members), step))
+    # The biggest first: the long poles start early.
+    out.sort(key=len, reverse=True)
+    return out
+
+
+BATCH_MIN = 2
+BATCH_MAX = 40
+
+
+def _render_batch(repo: Path, units: Sequence[Unit], members: Sequence[int],
+                  kustomize: Kustomize, sources: SourceMap, timeout: float
+                  ) -> list[tuple[int, UnitResult]]:
+    from llmops_gate.kustomize_batch import build_batch
+
+    results = build_batch(kustomize, [units[i] for i in members], repo, timeout)
+    for result in results:
+        _attach_lines(result, sources)
+    return list(zip(members, results, strict=True))
+
+
 def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                 sources: SourceMap, jobs: int, timeout: float,
                 progress: Progress | None = None,
-                refused: Mapping[str, list[Finding]] | None = None
-                ) -> Iterator[tuple[int, UnitResult]]:
+                refused: Mapping[str, list[Finding]] | None = None,
+                batch: bool | None = None) -> Iterator[tuple[int, UnitResult]]:
     """Yield `(index in units, result)` as each unit is rendered, in completion order.
 
-    Overlays build `jobs` at a time (each a Kustomize subprocess; the threads only wait and
-    parse); the consumer can validate a finished overlay while the others still build.
-    Leaving the loop early cancels the builds not yet started.
+    Overlays build `jobs` Kustomize processes at a time, several overlays to a process unless
+    `batch` is False (default: on unless `LLMOPS_GATE_NO_BATCH` is set; see
+    `llmops_gate.kustomize_batch`); the threads only wait and parse, and the consumer can
+    validate a finished overlay while the others still build. Leaving the loop early cancels
+    the builds not yet started.
     """
+    if batch is None:
+        batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
     try:
+        batches = plan_batches(units, jobs, refused, batch) if kustomize is not None else []
+        futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
+        planned: set[int] = set()
+        for members in batches:
+            if len(members) > 1:
+                assert kustomize is not None
+                futures[pool.submit(_render_batch, repo, units, members, kustomize, sources,
+                                    timeout)] = None
+                planned.update(members)
         # Overlays first: they are the long pole; the manifests fill the gaps.
-        order = sorted(range(len(units)), key=lambda i: units[i].kind != "overlay")
-        futures = {pool.submit(_render_one, repo, units[i], kustomize, sources, timeout,
-                               (refused or {}).get(units[i].path, ())): i
-                   for i in order}
+        order = sorted((i for i in range(len(units)) if i not in planned),
+                       key=lambda i: units[i].kind != "overlay")
+        for i in order:
+            futures[pool.submit(_render_single, repo, units, i, kustomize, sources, timeout,
+                                (refused or {}).get(units[i].path, ()))] = None
         total = sum(1 for u in units if u.kind == "overlay")
         done = 0
         for future in as_completed(futures):
-            i = futures[future]
-            result = future.result()
-            if units[i].kind == "overlay" and progress is not None:
-                done += 1
-                progress(done, total, units[i].path)
-            yield i, result
+            for i, result in future.result():
+                if units[i].kind == "overlay" and progress is not None:
+                    done += 1
+                    progress(done, total, units[i].path)
+                yield i, result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _render_single(repo: Path, units: Sequence[Unit], i: int, kustomize: Kustomize | None,
+                   sources: SourceMap, timeout: float, refused: Sequence[Finding]
+                   ) -> list[tuple[int, UnitResult]]:
+    return [(i, _render_one(repo, units[i], kustomize, sources, timeout, refused))]
 
 
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
                progress: Progress | None = None,
-               refused: Mapping[str, list[Finding]] | None = None) -> list[UnitResult]:
+               refused: Mapping[str, list[Finding]] | None = None,
+               batch: bool | None = None) -> list[UnitResult]:
     """Build the overlays concurrently and read the manifests; results in unit order.
 
     Overlays with findings in `refused` (see `llmops_gate.guard`) are not built at all.
     """
     results: list[UnitResult | None] = [None] * len(units)
     for i, result in iter_render(repo, units, kustomize, sources, jobs, timeout, progress,
-                                 refused=refused):
+                                 refused=refused, batch=batch):
         results[i] = result
     return [r for r in results if r is not None]
 
@@ -253,7 +322,7 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
     rendered = iter_render(repo, units, kustomize, sources, options.jobs or os.cpu_count() or 1,
-                           timeout, options.progress, refused=refused)
+                           timeout, options.progress, refused=refused, batch=options.batch)
     findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
     redactor = redact.Redactor(redact.collect(

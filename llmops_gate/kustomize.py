@@ -17,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from llmops_gate.model import Resource, Unit, UnitResult
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
+BUILD_METADATA = ["originAnnotations", "transformerAnnotations"]
 DEFAULT_TIMEOUT = 120.0
 
 INSTALL_HINT = (
@@ -153,6 +154,39 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, max_bytes: int
     return bytes(out), bytes(err)
 
 
+def _spawn(kustomize: Kustomize, wrapper: str, timeout: float, limit: int
+           ) -> tuple[int, bytes, bytes]:
+    """Run Kustomize on the wrapper folder `wrapper`: (exit code, stdout, start of stderr).
+
+    The one place a Kustomize process starts: single builds and batches share its bounds.
+    """
+    argv = [*kustomize.argv, wrapper]
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=wrapper,
+    )
+    try:
+        out, err = _collect(proc, timeout, limit)
+    except BaseException:
+        if proc.returncode is None:
+            _kill_group(proc)
+        raise
+    finally:
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    return proc.returncode, out, err
+
+
+def _kustomization(resources: list[str], **fields: Any) -> str:
+    return yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                           "kind": "Kustomization", "resources": resources, **fields})
+
+
 def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEOUT,
               max_bytes: int | None = None, repo: Path | None = None) -> tuple[str, Path]:
     """Build `folder` with origin annotations on.
@@ -166,33 +200,10 @@ def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEO
     limit = max_bytes if max_bytes is not None else yamlio.current().max_stream_bytes
     with tempfile.TemporaryDirectory(prefix="llmops-gate-build-") as tmp:
         rel = os.path.relpath(folder.resolve(), Path(tmp).resolve())
-        wrapper = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": [rel],
-            "buildMetadata": ["originAnnotations", "transformerAnnotations"],
-        }
-        Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(wrapper), encoding="utf-8")
-        argv = [*kustomize.argv, tmp]
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=tmp,
-        )
-        try:
-            out, err = _collect(proc, timeout, limit)
-        except BaseException:
-            if proc.returncode is None:
-                _kill_group(proc)
-            raise
-        finally:
-            for pipe in (proc.stdout, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-        if proc.returncode != 0:
+        Path(tmp, "kustomization.yaml").write_text(
+            _kustomization([rel], buildMetadata=BUILD_METADATA), encoding="utf-8")
+        code, out, err = _spawn(kustomize, tmp, timeout, limit)
+        if code != 0:
             failure = explain(err.decode("utf-8", "replace"), folder, repo=repo, wrapper=tmp)
             raise BuildError(failure.message, failure.file, failure.line, failure.column)
         return out.decode("utf-8", "replace"), Path(tmp).resolve()
@@ -246,8 +257,14 @@ def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path)
 
 def parse_stream(text: str, unit: Unit, wrapper_dir: Path, repo: Path) -> list[Resource]:
     """Rendered YAML -> Resources with source files; the build annotations are removed."""
+    return parse_docs(yamlio.load_all(text), unit, wrapper_dir, repo)
+
+
+def parse_docs(docs: Iterable[Any], unit: Unit, wrapper_dir: Path, repo: Path
+               ) -> list[Resource]:
+    """Loaded documents of one overlay's build -> Resources (see `parse_stream`)."""
     resources: list[Resource] = []
-    for i, doc in enumerate(yamlio.load_all(text)):
+    for i, doc in enumerate(docs):
         if not isinstance(doc, dict):
             continue
         meta = doc.get("metadata")

@@ -1,0 +1,203 @@
+"""Many overlays in one Kustomize process, split back into overlays exactly.
+
+Most of a Kustomize run on a small overlay is the process starting, so overlays are built in
+batches: a throw-away wrapper kustomization, in a temporary folder outside the repo, lists one
+member folder per overlay, and each member lists its overlay as its only resource plus one
+builtin `AnnotationsTransformer` whose only field spec is `metadata/annotations`. That marks
+every object with the member it came from (origin annotations cannot: they name the base file,
+which several overlays share) and touches nothing else: no selector, pod template, name or
+label changes (a `commonLabels`, `commonAnnotations` or `namePrefix` in the member would).
+The marker is removed, with the build annotations, before any check sees the object, and the
+transformations annotation entry it leaves points outside the repo, so it is dropped too.
+
+Anything unusual makes the overlay concerned fall back to its own process (`render_unit`,
+today's path), so what is reported about an overlay never depends on its batch:
+- Kustomize fails: its message names the member it was accumulating; that overlay is built on
+  its own (its error has the same message and location as without batching), and the others
+  are tried again as a batch; if that fails too, each is built on its own.
+- Two members render the same object id (Kustomize refuses duplicates): the later one moves
+  to a later batch.
+- The batch times out or outputs too much, an object comes back without a marker, or one
+  overlay's share of the stream is over the per-overlay limit: its own process decides.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from llmops_gate import yamlio
+from llmops_gate.kustomize import (
+    BUILD_METADATA,
+    DEFAULT_TIMEOUT,
+    BuildError,
+    Kustomize,
+    _kustomization,
+    _spawn,
+    parse_docs,
+    render_unit,
+)
+from llmops_gate.model import Resource, Unit, UnitResult
+
+MARKER = "llmops-gate.internal/batch-member"
+MEMBER = "m"
+_FAILED_MEMBER = re.compile(r"accumulating resources from '" + MEMBER + r"(\d+)'")
+_DUPLICATE = "may not add resource with an already registered id"
+# A batch that fails this often is given up: its overlays are built one process each.
+MAX_FAILURES = 2
+
+
+def disabled() -> bool:
+    """`LLMOPS_GATE_NO_BATCH=1` builds every overlay in its own process (the parity tests run
+    both ways and compare the reports byte for byte)."""
+    return bool(os.environ.get("LLMOPS_GATE_NO_BATCH"))
+
+
+def _marker_transformer(member: int) -> str:
+    return yaml.safe_dump({
+        "apiVersion": "builtin",
+        "kind": "AnnotationsTransformer",
+        "metadata": {"name": "llmops-gate-batch-marker"},
+        "annotations": {MARKER: str(member)},
+        "fieldSpecs": [{"path": "metadata/annotations", "create": True}],
+    })
+
+
+def write_wrapper(tmp: Path, folders: Sequence[Path]) -> None:
+    """The batch wrapper in `tmp`: one member folder per overlay, in order."""
+    members = []
+    for i, folder in enumerate(folders):
+        member = tmp / f"{MEMBER}{i}"
+        member.mkdir()
+        rel = os.path.relpath(folder.resolve(), member.resolve())
+        (member / "kustomization.yaml").write_text(
+            _kustomization([rel], transformers=["marker.yaml"]), encoding="utf-8")
+        (member / "marker.yaml").write_text(_marker_transformer(i), encoding="utf-8")
+        members.append(member.name)
+    (tmp / "kustomization.yaml").write_text(
+        _kustomization(members, buildMetadata=BUILD_METADATA), encoding="utf-8")
+
+
+class _Failed(Exception):
+    """A batch did not give a usable stream; `member` is the one Kustomize named, if any."""
+
+    def __init__(self, member: int | None = None, duplicate: bool = False) -> None:
+        super().__init__(member)
+        self.member = member
+        self.duplicate = duplicate
+
+
+def split_stream(text: str, units: Sequence[Unit], wrapper_dir: Path, repo: Path, limit: int
+                 ) -> list[list[Resource] | None]:
+    """Each member's resources, as `parse_stream` would give for its own build; None for a
+    member whose own build must decide (its share is over `limit`, or not YAML)."""
+    chunks: list[list[str]] = [[] for _ in units]
+    sizes = [0] * len(units)
+    # Kustomize separates documents with a `---` line at the left margin; inside a document
+    # such a line cannot occur (block scalars are indented), so the split is exact.
+    for chunk in ("\n" + text).split("\n---\n"):
+        if not chunk.strip():
+            continue
+        member = _member_of(chunk)
+        if member is None or member >= len(units):
+            raise _Failed()
+        chunks[member].append(chunk)
+        sizes[member] += len(chunk) + 5
+    out: list[list[Resource] | None] = []
+    for i, unit in enumerate(units):
+        if sizes[i] > limit:
+            out.append(None)
+            continue
+        try:
+            docs = [yamlio.load(c) for c in chunks[i]]
+        except yaml.YAMLError:
+            out.append(None)
+            continue
+        for doc in docs:
+            if not isinstance(doc, dict) or not _strip_marker(doc, i):
+                raise _Failed()
+        out.append(parse_docs(docs, unit, wrapper_dir, repo))
+    return out
+
+
+_MARKER_LINE = re.compile(r"^    " + re.escape(MARKER) + r": \"?(\d+)\"?$", re.M)
+
+
+def _member_of(chunk: str) -> int | None:
+    """The member a document's marker names (read from the text, checked again after
+    loading by `_strip_marker`)."""
+    found = _MARKER_LINE.findall(chunk)
+    return int(found[0]) if len(found) == 1 else None
+
+
+def _strip_marker(doc: dict[str, object], member: int) -> bool:
+    meta = doc.get("metadata")
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(ann, dict) or ann.get(MARKER) != str(member):
+        return False
+    del ann[MARKER]
+    return True
+
+
+def _attempt(kustomize: Kustomize, units: Sequence[Unit], repo: Path, timeout: float
+             ) -> tuple[list[list[Resource] | None], float]:
+    limit = yamlio.current().max_stream_bytes
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="llmops-gate-batch-") as tmp:
+        write_wrapper(Path(tmp), [repo / u.path for u in units])
+        try:
+            code, out, err = _spawn(kustomize, tmp, timeout, limit * len(units))
+        except BuildError:  # timed out, or over the limit: each overlay's own build decides
+            raise _Failed() from None
+        if code != 0:
+            message = err.decode("utf-8", "replace")
+            m = _FAILED_MEMBER.search(message)
+            raise _Failed(int(m.group(1)) if m else None, _DUPLICATE in message)
+        text = out.decode("utf-8", "replace")
+        split = split_stream(text, units, Path(tmp).resolve(), repo.resolve(), limit)
+    return split, time.perf_counter() - start
+
+
+def build_batch(kustomize: Kustomize, units: Sequence[Unit], repo: Path,
+                timeout: float = DEFAULT_TIMEOUT) -> list[UnitResult]:
+    """`render_unit` of each of `units`, in order, from as few Kustomize processes as can be."""
+    results: dict[int, UnitResult] = {}
+    pending = list(range(len(units)))
+    later: list[int] = []
+    failures = 0
+    while pending:
+        if len(pending) == 1 or failures >= MAX_FAILURES:
+            for i in pending:
+                results[i] = render_unit(kustomize, units[i], repo, timeout)
+            break
+        try:
+            split, seconds = _attempt(kustomize, [units[i] for i in pending], repo, timeout)
+        except _Failed as failed:
+            failures += 1
+            if failed.member is None or failed.member >= len(pending):
+                failures = MAX_FAILURES
+                continue
+            culprit = pending.pop(failed.member)
+            if failed.duplicate:
+                later.append(culprit)
+            else:
+                results[culprit] = render_unit(kustomize, units[culprit], repo, timeout)
+            continue
+        share = seconds / len(pending)
+        for i, resources in zip(pending, split, strict=True):
+            if resources is None:
+                results[i] = render_unit(kustomize, units[i], repo, timeout)
+            else:
+                results[i] = UnitResult(unit=units[i], resources=resources, seconds=share)
+        break
+    if later:
+        for i, result in zip(later, build_batch(kustomize, [units[i] for i in later], repo,
+                                                timeout), strict=True):
+            results[i] = result
+    return [results[i] for i in range(len(units))]

@@ -104,12 +104,13 @@ def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: So
 
 def plan_batches(units: Sequence[Unit], jobs: int,
                  refused: Mapping[str, Sequence[Finding]] | None = None,
-                 batch: bool = True) -> list[list[int]]:
+                 batch: bool = True, guess: Any = None) -> list[list[int]]:
     """The overlays (indexes into `units`) to build together, one list per Kustomize process.
 
     Overlays of one environment go together: the overlays of one app in different
     environments often render the same object ids (no namespace or prefix of their own), which
-    Kustomize refuses in one build; those of one environment rarely do. A batch holds at most
+    Kustomize refuses in one build; those of one environment rarely do, and `guess` (a
+    `kustomize_batch.IdGuess`) keeps overlays that probably would apart. A batch holds at most
     `BATCH_MAX` overlays (Kustomize's memory grows with its batch, and the memory ceiling is
     per process), and there are at least `2 * jobs` batches when there are overlays enough, so
     every allowed process stays busy and validation overlaps the builds.
@@ -118,6 +119,8 @@ def plan_batches(units: Sequence[Unit], jobs: int,
             if u.kind == "overlay" and not (refused or {}).get(u.path)]
     if not batch or len(todo) < 2:
         return [[i] for i in todo]
+    from llmops_gate.kustomize_batch import group
+
     size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (2 * max(1, jobs)))))
     groups: dict[str, list[int]] = {}
     for i in todo:
@@ -127,7 +130,9 @@ def plan_batches(units: Sequence[Unit], jobs: int,
         count = -(-len(members) // size)
         # Even batches: 35 overlays in batches of 34 are 18 + 17, not 34 + 1.
         step = -(-len(members) // count)
-        out.extend(members[k:k + step] for k in range(0, len(members), step))
+        ids = [guess.of(units[i].path) if guess is not None else frozenset()
+               for i in members]
+        out.extend(group(members, ids, step))
     # The biggest first: the long poles start early.
     out.sort(key=len, reverse=True)
     return out
@@ -152,7 +157,8 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                 sources: SourceMap, jobs: int, timeout: float,
                 progress: Progress | None = None,
                 refused: Mapping[str, list[Finding]] | None = None,
-                batch: bool | None = None) -> Iterator[tuple[int, UnitResult]]:
+                batch: bool | None = None, scan: RepoScan | None = None
+                ) -> Iterator[tuple[int, UnitResult]]:
     """Yield `(index in units, result)` as each unit is rendered, in completion order.
 
     Overlays build `jobs` Kustomize processes at a time, several overlays to a process unless
@@ -165,7 +171,13 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
         batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
     try:
-        batches = plan_batches(units, jobs, refused, batch) if kustomize is not None else []
+        guess = None
+        if batch and scan is not None:
+            from llmops_gate.kustomize_batch import IdGuess
+
+            guess = IdGuess(scan, sources)
+        batches = (plan_batches(units, jobs, refused, batch, guess) if kustomize is not None
+                   else [])
         futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
         planned: set[int] = set()
         for members in batches:
@@ -322,7 +334,8 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
     rendered = iter_render(repo, units, kustomize, sources, options.jobs or os.cpu_count() or 1,
-                           timeout, options.progress, refused=refused, batch=options.batch)
+                           timeout, options.progress, refused=refused, batch=options.batch,
+                           scan=scan)
     findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
     redactor = redact.Redactor(redact.collect(

@@ -154,7 +154,7 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, max_bytes: int
     return bytes(out), bytes(err)
 
 
-def _spawn(kustomize: Kustomize, wrapper: str, timeout: float, limit: int
+def spawn(kustomize: Kustomize, wrapper: str, timeout: float, limit: int
            ) -> tuple[int, bytes, bytes]:
     """Run Kustomize on the wrapper folder `wrapper`: (exit code, stdout, start of stderr).
 
@@ -182,7 +182,7 @@ def _spawn(kustomize: Kustomize, wrapper: str, timeout: float, limit: int
     return proc.returncode, out, err
 
 
-def _kustomization(resources: list[str], **fields: Any) -> str:
+def kustomization_text(resources: list[str], **fields: Any) -> str:
     return yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
                            "kind": "Kustomization", "resources": resources, **fields})
 
@@ -201,8 +201,8 @@ def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEO
     with tempfile.TemporaryDirectory(prefix="llmops-gate-build-") as tmp:
         rel = os.path.relpath(folder.resolve(), Path(tmp).resolve())
         Path(tmp, "kustomization.yaml").write_text(
-            _kustomization([rel], buildMetadata=BUILD_METADATA), encoding="utf-8")
-        code, out, err = _spawn(kustomize, tmp, timeout, limit)
+            kustomization_text([rel], buildMetadata=BUILD_METADATA), encoding="utf-8")
+        code, out, err = spawn(kustomize, tmp, timeout, limit)
         if code != 0:
             failure = explain(err.decode("utf-8", "replace"), folder, repo=repo, wrapper=tmp)
             raise BuildError(failure.message, failure.file, failure.line, failure.column)

@@ -24,6 +24,7 @@ today's path), so what is reported about an overlay never depends on its batch:
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import tempfile
 import time
@@ -33,17 +34,19 @@ from pathlib import Path
 import yaml
 
 from llmops_gate import yamlio
+from llmops_gate.discover import RepoScan, strings
 from llmops_gate.kustomize import (
     BUILD_METADATA,
     DEFAULT_TIMEOUT,
     BuildError,
     Kustomize,
-    _kustomization,
-    _spawn,
+    kustomization_text,
     parse_docs,
     render_unit,
+    spawn,
 )
 from llmops_gate.model import Resource, Unit, UnitResult
+from llmops_gate.sourcemap import SourceMap, child
 
 MARKER = "llmops-gate.internal/batch-member"
 MEMBER = "m"
@@ -51,6 +54,84 @@ _FAILED_MEMBER = re.compile(r"accumulating resources from '" + MEMBER + r"(\d+)'
 _DUPLICATE = "may not add resource with an already registered id"
 # A batch that fails this often is given up: its overlays are built one process each.
 MAX_FAILURES = 2
+
+
+Id = tuple[str, str, str]  # kind, name, namespace ("" when none is set)
+# Kinds the namespace transformer leaves alone; a wrong guess only costs a retry.
+CLUSTER_KINDS = frozenset({"Namespace", "ClusterRole", "ClusterRoleBinding",
+                           "CustomResourceDefinition", "PersistentVolume", "StorageClass",
+                           "PriorityClass", "MutatingWebhookConfiguration",
+                           "ValidatingWebhookConfiguration", "APIService"})
+
+
+class IdGuess:
+    """The object ids an overlay will probably render, from its sources alone: so overlays
+    that would collide go to different batches (Kustomize refuses duplicate ids in one
+    build). Resource files' kinds and names, with each kustomization's namePrefix,
+    nameSuffix and namespace on the way out, and generator names. Patches that rename
+    and the like are not followed: a wrong guess only costs a retry (see `build_batch`)."""
+
+    def __init__(self, scan: RepoScan, sources: SourceMap) -> None:
+        self.scan = scan
+        self.sources = sources
+        self.memo: dict[str, frozenset[Id]] = {}
+
+    def of(self, folder: str, depth: int = 0) -> frozenset[Id]:
+        known = self.memo.get(folder)
+        if known is not None:
+            return known
+        k = self.scan.kustomizations.get(folder)
+        if k is None or depth > 50:  # a cycle is the guard's to report
+            return frozenset()
+        self.memo[folder] = frozenset()
+        data = k.data
+        ids: set[Id] = set()
+        for key in ("resources", "bases", "components"):
+            for ref in strings(data.get(key)):
+                rel = posixpath.normpath(posixpath.join(folder, ref))
+                if rel in self.scan.kustomizations:
+                    ids.update(self.of(rel, depth + 1))
+                elif key != "components" and not rel.startswith("../"):
+                    ids.update(self._file_ids(rel))
+        for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            for gen in data.get(key) or [] if isinstance(data.get(key), list) else []:
+                if isinstance(gen, dict) and gen.get("behavior") in (None, "create"):
+                    ids.add((kind, str(gen.get("name") or ""), str(gen.get("namespace") or "")))
+        prefix, suffix, namespace = (_text(data.get(key))
+                                     for key in ("namePrefix", "nameSuffix", "namespace"))
+        out = frozenset(
+            (kind, prefix + name + suffix,
+             namespace if namespace and kind not in CLUSTER_KINDS else ns)
+            for kind, name, ns in ids)
+        self.memo[folder] = out
+        return out
+
+    def _file_ids(self, rel: str) -> set[Id]:
+        out: set[Id] = set()
+        for doc in self.sources.documents(rel):
+            meta = child(doc.node, "metadata")
+            ns = child(meta, "namespace") if meta is not None else None
+            out.add((doc.kind, doc.name, str(getattr(ns, "value", "") or "")))
+        return out
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def group(units: Sequence[int], ids: Sequence[frozenset[Id]], size: int) -> list[list[int]]:
+    """`units` in batches of at most `size`, no two members of a batch with an id in
+    common (greedy, first fit, keeping the order)."""
+    batches: list[tuple[list[int], set[Id]]] = []
+    for i, own in zip(units, ids, strict=True):
+        for members, seen in batches:
+            if len(members) < size and seen.isdisjoint(own):
+                members.append(i)
+                seen.update(own)
+                break
+        else:
+            batches.append(([i], set(own)))
+    return [members for members, _ in batches]
 
 
 def disabled() -> bool:
@@ -77,11 +158,11 @@ def write_wrapper(tmp: Path, folders: Sequence[Path]) -> None:
         member.mkdir()
         rel = os.path.relpath(folder.resolve(), member.resolve())
         (member / "kustomization.yaml").write_text(
-            _kustomization([rel], transformers=["marker.yaml"]), encoding="utf-8")
+            kustomization_text([rel], transformers=["marker.yaml"]), encoding="utf-8")
         (member / "marker.yaml").write_text(_marker_transformer(i), encoding="utf-8")
         members.append(member.name)
     (tmp / "kustomization.yaml").write_text(
-        _kustomization(members, buildMetadata=BUILD_METADATA), encoding="utf-8")
+        kustomization_text(members, buildMetadata=BUILD_METADATA), encoding="utf-8")
 
 
 class _Failed(Exception):
@@ -152,7 +233,7 @@ def _attempt(kustomize: Kustomize, units: Sequence[Unit], repo: Path, timeout: f
     with tempfile.TemporaryDirectory(prefix="llmops-gate-batch-") as tmp:
         write_wrapper(Path(tmp), [repo / u.path for u in units])
         try:
-            code, out, err = _spawn(kustomize, tmp, timeout, limit * len(units))
+            code, out, err = spawn(kustomize, tmp, timeout, limit * len(units))
         except BuildError:  # timed out, or over the limit: each overlay's own build decides
             raise _Failed() from None
         if code != 0:

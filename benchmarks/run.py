@@ -156,7 +156,7 @@ def record():
     with open(os.environ["LLMOPS_GATE_BENCH_RSS"], "w") as fh:
         fh.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 atexit.register(record)
-from llmops_gate.cli import main
+from llmops_gate.commands import main
 main(sys.argv[1:])
 """
 

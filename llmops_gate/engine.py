@@ -16,14 +16,16 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import guard, redact, validators, yamlio
+from llmops_gate import validators, yamlio
 from llmops_gate.config import Config, load_config
-from llmops_gate.context import Context
-from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
-from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo import guard
+from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.validators.context import Context
+from llmops_gate.yamlio import redact
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Progress = Callable[[int, int, str], None]
 
@@ -40,7 +42,7 @@ class Options:
     progress: Progress | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     allow_remote: bool = False
-    # Validate only the units the Git diff since this revision can affect (llmops_gate.changes).
+    # Validate only the units the Git diff since this revision can affect (repo.changes).
     changed_since: str | None = None
     # Several overlays per Kustomize process (llmops_gate.kustomize_batch); None: on unless
     # LLMOPS_GATE_NO_BATCH is set.
@@ -91,7 +93,7 @@ def select_units(units: list[Unit], envs: Sequence[str], config: Config) -> list
 def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: SourceMap,
                 timeout: float, refused: Sequence[Finding] = ()) -> UnitResult:
     if refused:
-        # The guard found a reason not to run Kustomize on it (see llmops_gate.guard).
+        # The guard found a reason not to run Kustomize on it (see llmops_gate.repo.guard).
         result = UnitResult(unit=unit, error="refused", refused=list(refused))
     elif unit.kind == "overlay":
         assert kustomize is not None
@@ -217,7 +219,7 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                batch: bool | None = None) -> list[UnitResult]:
     """Build the overlays concurrently and read the manifests; results in unit order.
 
-    Overlays with findings in `refused` (see `llmops_gate.guard`) are not built at all.
+    Overlays with findings in `refused` (see `llmops_gate.repo.guard`) are not built at all.
     """
     results: list[UnitResult | None] = [None] * len(units)
     for i, result in iter_render(repo, units, kustomize, sources, jobs, timeout, progress,
@@ -311,7 +313,7 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     total = len(units)
     partial = False
     if options.changed_since is not None:
-        from llmops_gate.changes import select_changed
+        from llmops_gate.repo.changes import select_changed
 
         change = select_changed(repo, options.changed_since, config, scan, units)
         units = list(change.units)

@@ -137,7 +137,7 @@ __all__: Sequence[str] = (
 
 def _example_manifest_count() -> int:
     from llmops_gate.config import load_config
-    from llmops_gate.discover import discover_units, scan_repo
+    from llmops_gate.repo.discover import discover_units, scan_repo
 
     config = load_config(EXAMPLE)
     return sum(1 for u in discover_units(scan_repo(EXAMPLE, config), config)

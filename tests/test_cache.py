@@ -13,11 +13,11 @@ import pytest
 
 from benchmarks.generate import generate
 from llmops_gate.config import load_config
-from llmops_gate.context import Context
-from llmops_gate.discover import discover_units, scan_repo
 from llmops_gate.model import UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.validators import lint
+from llmops_gate.validators.context import Context
+from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import EXAMPLE, cli_env, need_shared, run_cli
 
 

@@ -1,4 +1,4 @@
-"""`--changed-since`: which units a real Git history's changes reach (llmops_gate.changes)."""
+"""`--changed-since`: which units a real Git history's changes reach (llmops_gate.repo.changes)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.changes import ChangeSet, select_changed
 from llmops_gate.config import load_config
-from llmops_gate.discover import discover_units, scan_repo
 from llmops_gate.errors import GateError
+from llmops_gate.repo.changes import ChangeSet, select_changed
+from llmops_gate.repo.discover import discover_units, scan_repo
 from tests.conftest import EXAMPLE, EXAMPLE_MANIFESTS, copy_tree, git, init_git_repo
 
 DEV = "deploy_model/overlays/dev"

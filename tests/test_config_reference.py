@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmops_gate.config import CONFIG_SCHEMA
-from llmops_gate.config_reference import BEGIN, END, reference, rows
+from llmops_gate.config.reference import BEGIN, END, reference, rows
 from tests.conftest import ROOT, run_cli
 
 

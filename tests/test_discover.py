@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.config import Config, load_config
-from llmops_gate.discover import closure, discover_units, scan_repo
 from llmops_gate.engine import Options, validate_repo
+from llmops_gate.repo.discover import closure, discover_units, scan_repo
 
 FILES = {
     "apps/base/kustomization.yaml": "resources:\n  - deploy.yaml\n",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from llmops_gate import validators
-from llmops_gate.context import Context
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.model import Finding, Severity, UnitResult
+from llmops_gate.validators.context import Context
 from tests.conftest import EXAMPLE, EXAMPLE_MANIFESTS, run_cli
 
 

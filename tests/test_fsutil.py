@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.fsutil import atomic_write
+from llmops_gate.yamlio.fsutil import atomic_write
 
 
 def test_atomic_write_replaces_and_keeps_permissions(tmp_path: Path) -> None:

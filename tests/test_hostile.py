@@ -339,7 +339,7 @@ def _run_in_process(*args: str) -> tuple[int, str]:
     import contextlib
     import io
 
-    from llmops_gate.cli import main
+    from llmops_gate.commands import main
 
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0

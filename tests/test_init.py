@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from llmops_gate.cli import LAZY_COMMANDS
+from llmops_gate.commands import LAZY_COMMANDS
 from tests.conftest import findings, git, init_git_repo, run_cli, summary
 
 EXPECTED_FILES = {

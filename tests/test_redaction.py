@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate import redact
 from llmops_gate.report import FORMATS
+from llmops_gate.yamlio import redact
 from tests.conftest import EXAMPLE, cli_env, copy_tree, findings, run_cli
 
 DEV = "deploy_model/overlays/dev"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from llmops_gate.cli import LAZY_COMMANDS
+from llmops_gate.commands import LAZY_COMMANDS
 from tests.conftest import EXAMPLE, ROOT, cli_env, copy_tree, git, init_git_repo, run_cli
 
 SETUP = ROOT / "scripts" / "setup-argocd.sh"
@@ -161,9 +161,14 @@ def test_envs_without_namespace_is_a_clear_error(bindir: Path, tmp_path: Path) -
 
 
 def shell_scripts() -> list[Path]:
-    """Every *.sh file of the project and every shell script in scripts/ and .ci/."""
-    skip = {".git", ".venv", "venv", "node_modules", "__pycache__"}
-    found = {p for p in ROOT.rglob("*.sh") if not skip & set(p.relative_to(ROOT).parts)}
+    """Every *.sh file of the project and every shell script in scripts/ and .ci/.
+
+    The project's files are those Git tracks or would track: ignored folders (the virtualenv,
+    the tool cache with a Go toolchain in it) hold other projects' scripts."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
+                             "-z", "--", "*.sh"], cwd=ROOT, capture_output=True, check=True)
+    found = {ROOT / name for name in listed.stdout.decode().split("\0") if name}
+    found = {p for p in found if p.is_file()}
     for folder in (ROOT / "scripts", ROOT / ".ci"):
         for p in folder.iterdir() if folder.is_dir() else ():
             if p.is_file():
@@ -237,7 +242,7 @@ def test_shellcheck_passes_on_every_script(tmp_path: Path) -> None:
 
 
 def test_retarget_changes_git_sources_only() -> None:
-    from llmops_gate.envs import retarget
+    from llmops_gate.repo.envs import retarget
 
     app = {"kind": "Application", "spec": {"sources": [
         {"repoURL": "https://old.example.com/gitops.git", "path": "overlays/dev",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.errors import GateError
-from llmops_gate.fsutil import atomic_write
+from llmops_gate.yamlio.fsutil import atomic_write
 
 # Where LLMOPS_GATE_STOP_AT can kill a promotion, in the order they are passed.
 STAGES = ("locked", "planned", "journal", "write", "written", "committed", "push")

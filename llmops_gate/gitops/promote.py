@@ -21,9 +21,7 @@ from typing import Any
 import yaml
 
 from llmops_gate.config import Config, Environment, load_config
-from llmops_gate.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.errors import GateError
-from llmops_gate.fsutil import atomic_write
 from llmops_gate.gitops import journal
 from llmops_gate.gitops.edit import (
     ImageEntry,
@@ -45,9 +43,11 @@ from llmops_gate.gitops.values import (
     split_image,
     strip,
 )
-from llmops_gate.guard import check_overlay
-from llmops_gate.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
 from llmops_gate.model import Finding, Resource, Severity, Unit
+from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.guard import check_overlay
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.yamlio.fsutil import atomic_write
 
 Say = Callable[[str], None]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 
-from llmops_gate.context import Context
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
+from llmops_gate.validators.context import Context
 
 Validator = Callable[[Context], Iterable[Finding]]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from llmops_gate.context import Context
 from llmops_gate.model import Finding, Severity, UnitResult
 from llmops_gate.report.rules import RuleDoc
+from llmops_gate.validators.context import Context
 
 RULES = {
     "kustomize-build": RuleDoc(

@@ -17,12 +17,13 @@ import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
-from llmops_gate import caching, yamlio
-from llmops_gate.context import Context
-from llmops_gate.discover import closure
+from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity, Unit
+from llmops_gate.repo.discover import closure
 from llmops_gate.report.rules import RuleDoc
+from llmops_gate.validators.context import Context
+from llmops_gate.yamlio import caching
 
 REPO_CONFIGS = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
 

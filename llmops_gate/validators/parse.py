@@ -26,8 +26,8 @@ from dataclasses import replace
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.context import Context
 from llmops_gate.model import Finding, Severity
+from llmops_gate.validators.context import Context
 from llmops_gate.validators.lint import files_to_lint
 
 HINTS = {

@@ -37,9 +37,9 @@ from typing import Any
 
 import yaml
 
-from llmops_gate.context import Context
 from llmops_gate.model import Finding, Resource, Severity
-from llmops_gate.sourcemap import PathPart, child, key_node
+from llmops_gate.validators.context import Context
+from llmops_gate.yamlio.sourcemap import PathPart, child, key_node
 
 VALIDATOR = "tekton"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from llmops_gate import validators
-from llmops_gate.context import Context
 from llmops_gate.gitops import promote
 from llmops_gate.gitops.promote import Refused
 from llmops_gate.model import Finding, Severity
+from llmops_gate.validators.context import Context
 from tests.conftest import git, run_cli
 from tests.gitops.helpers import OVERLAYS, change_dev, clone_tree, example_git, head, snapshot
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.cli import FORMAT_NAMES
+from llmops_gate.commands.output import FORMAT_NAMES
 from llmops_gate.report import FORMATS
 from tests.conftest import EXAMPLE, CliResult, run_cli
 from tests.report.helpers import TEXT_LINE, check_github, check_junit, check_sarif, suites

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from llmops_gate.cli import LAZY_COMMANDS
+from llmops_gate.commands import LAZY_COMMANDS
 from tests.conftest import EXAMPLE, copy_tree, git, init_git_repo, run_cli
 from tests.tekton.conftest import TEKTON
 from tests.tekton.harness import load_task, run_task

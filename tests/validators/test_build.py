@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.engine import Options, validate_repo
-from llmops_gate.kustomize import ORIGIN, TRANSFORMATIONS, find_kustomize, render_unit
-from llmops_gate.kustomize_errors import explain, unwrap
 from llmops_gate.model import Finding, Report, Unit
+from llmops_gate.repo.kustomize import ORIGIN, TRANSFORMATIONS, find_kustomize, render_unit
+from llmops_gate.repo.kustomize_errors import explain, unwrap
 from tests.conftest import EXAMPLE, copy_tree, need_shared
 
 DEV, STAGING, PROD = (f"deploy_model/overlays/{e}" for e in ("dev", "staging", "production"))

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from llmops_gate.context import Context
 from llmops_gate.model import Finding, Resource, Severity, Unit
+from llmops_gate.validators.context import Context
 from llmops_gate.validators.policy import argocd, registry
 from llmops_gate.validators.policy.base import EnvInfo, Path, Rule, RuleContext, Violation, get
 from llmops_gate.validators.policy.locate import Locator

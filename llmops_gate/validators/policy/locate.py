@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from llmops_gate.model import Resource
-from llmops_gate.sourcemap import SourceMap
 from llmops_gate.validators.policy.base import Path, PathPart
 from llmops_gate.yamlio import SafeLoader
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Location = tuple[str | None, int | None]
 

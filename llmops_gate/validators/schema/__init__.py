@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from llmops_gate.context import Context
     from llmops_gate.model import Finding, Resource
-    from llmops_gate.sourcemap import SourceMap
+    from llmops_gate.validators.context import Context
     from llmops_gate.validators.schema.run import Item, Locate
     from llmops_gate.validators.schema.settings import SchemaSettings
+    from llmops_gate.yamlio.sourcemap import SourceMap
 
 PathPart = str | int
 

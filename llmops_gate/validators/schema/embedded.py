@@ -29,8 +29,8 @@ import referencing
 import referencing.exceptions
 from jsonschema.exceptions import ValidationError
 
-from llmops_gate import caching
 from llmops_gate.validators.schema.store import Found, SchemaUnusable
+from llmops_gate.yamlio import caching
 
 PathPart = str | int
 

@@ -20,9 +20,8 @@ from typing import Any
 
 import yaml
 
-from llmops_gate import caching
 from llmops_gate.validators.schema.embedded import PathPart
-from llmops_gate.yamlio import SafeLoader
+from llmops_gate.yamlio import SafeLoader, caching
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmops_gate import caching
 from llmops_gate.model import Finding, ResourceRef, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -24,6 +23,7 @@ from llmops_gate.validators.schema.store import (
     parse_locations,
     resolve_kubernetes_version,
 )
+from llmops_gate.yamlio import caching
 
 VALIDATOR = "schema"
 # Where a field path is written: (file, line, column, exact). `exact` is False when the field

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmops_gate.config.schema_section import ENGINES
 from llmops_gate.errors import GateError
-from llmops_gate.schema_options import ENGINES
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from llmops_gate import yamlio
 from llmops_gate.config import environment_from_folder, load_config
-from llmops_gate.context import Context
-from llmops_gate.discover import scan_repo
 from llmops_gate.model import Finding, Resource, Severity, Unit, UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import scan_repo
+from llmops_gate.validators.context import Context
 from llmops_gate.validators.policy import check
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Where = tuple[str, str, int | None]
 

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from llmops_gate import yamlio
 from llmops_gate.config import Config
-from llmops_gate.context import Context
-from llmops_gate.discover import RepoScan
 from llmops_gate.model import Resource, Unit, UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import RepoScan
+from llmops_gate.validators.context import Context
 from llmops_gate.validators.policy import check
+from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.validators.policy.conftest import ISVC, RUNTIME
 from tests.validators.policy.test_argocd import APP
 from tests.validators.policy.test_security import POD

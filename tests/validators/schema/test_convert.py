@@ -201,7 +201,7 @@ def test_bundled_schemas_are_the_converted_shared_crds(tmp_path: Path) -> None:
     """The shipped JSON is exactly what the converter makes of ../shared/crds (regenerate with
     the command in llmops_gate/validators/schema/data/NOTICE.md). The schemas written by hand
     (no upstream schema file) are left out: see test_handwritten.py."""
-    from llmops_gate.validators.schema.commands import import_crds
+    from llmops_gate.commands.schema import import_crds
     from llmops_gate.validators.schema.store import bundled_dir
 
     crds = sorted(need_shared("crds").glob("*/*.yaml"))

@@ -144,7 +144,7 @@ def map_args(upstream: str) -> tuple[list[str], dict[str, Any], list[str], bool]
 @pytest.mark.parametrize("row", _rows_or_empty())
 def test_same_verdict_as_kubeconform(row: dict[str, str] | None,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from llmops_gate.validators.schema.commands import validate_files
+    from llmops_gate.commands.schema import validate_files
 
     if row is None:
         need_shared(*FIXTURES)
@@ -205,7 +205,7 @@ def test_cli_stdin_list_and_exit_codes() -> None:
 
 
 def test_reject_and_skip_messages() -> None:
-    from llmops_gate.validators.schema.commands import validate_files
+    from llmops_gate.commands.schema import validate_files
 
     base = need_shared(*FIXTURES)
     report = validate_files([str(base / "fixtures/valid.yaml")],
@@ -217,7 +217,7 @@ def test_reject_and_skip_messages() -> None:
 
 
 def test_duplicate_key_is_an_error_only_in_strict_mode() -> None:
-    from llmops_gate.validators.schema.commands import validate_files
+    from llmops_gate.commands.schema import validate_files
 
     base = need_shared(*FIXTURES)
     path = str(base / "fixtures/duplicate_property.yaml")

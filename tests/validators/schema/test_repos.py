@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.config import load_config
-from llmops_gate.context import Context
-from llmops_gate.discover import closure, discover_units, scan_repo
 from llmops_gate.engine import render_all
-from llmops_gate.kustomize import find_kustomize
 from llmops_gate.model import Finding
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import closure, discover_units, scan_repo
+from llmops_gate.repo.kustomize import find_kustomize
 from llmops_gate.validators import schema as schema_validator
+from llmops_gate.validators.context import Context
+from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import CORPUS, EXAMPLE, ROOT, findings, run_cli, summary
 
 BUNDLED_GROUPS = {"serving.kserve.io", "argoproj.io", "tekton.dev",

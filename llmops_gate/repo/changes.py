@@ -33,15 +33,15 @@ from typing import Any
 
 from llmops_gate import yamlio
 from llmops_gate.config import CONFIG_NAMES, Config, load_config
-from llmops_gate.discover import (
+from llmops_gate.errors import GateError
+from llmops_gate.model import Unit
+from llmops_gate.repo.discover import (
     KUSTOMIZATION_NAMES,
     RepoScan,
     closure,
     discover_units,
     scan_repo,
 )
-from llmops_gate.errors import GateError
-from llmops_gate.model import Unit
 
 GIT_TIMEOUT = 120.0
 # Files whose change alters how every unit is validated.

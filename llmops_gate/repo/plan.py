@@ -2,17 +2,13 @@
 
 A Tekton pipeline feeds `overlays` into a `matrix` so a large repo validates only its affected
 overlays, in parallel pods. Nothing is built; the selection is the one `validate
---changed-since` uses (see `llmops_gate.changes`).
+--changed-since` uses (see `llmops_gate.repo.changes`).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
-
-import click
 
 from llmops_gate.model import Unit
 
@@ -25,9 +21,9 @@ def plan_data(repo: Path, changed_since: str | None, envs: list[str], only: list
               skip: list[str], config_path: Path | None) -> dict[str, Any]:
     from llmops_gate import validators
     from llmops_gate.config import load_config
-    from llmops_gate.discover import discover_units, scan_repo
     from llmops_gate.engine import select_units
     from llmops_gate.errors import GateError
+    from llmops_gate.repo.discover import discover_units, scan_repo
 
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
@@ -45,7 +41,7 @@ def plan_data(repo: Path, changed_since: str | None, envs: list[str], only: list
     removed: list[Unit] = []
     why: dict[str, list[str]] = {}
     if changed_since is not None:
-        from llmops_gate.changes import select_changed
+        from llmops_gate.repo.changes import select_changed
 
         change = select_changed(repo, changed_since, config, scan, units)
         selected = list(change.units)
@@ -65,25 +61,3 @@ def plan_data(repo: Path, changed_since: str | None, envs: list[str], only: list
     return data
 
 
-@click.command()
-@click.argument("repo", default=".", type=click.Path(path_type=Path))
-@click.option("--changed-since", metavar="REV", default=None,
-              help="Select what the Git diff since REV (and uncommitted changes) can affect "
-                   "(default: everything).")
-@click.option("--env", "envs", multiple=True, metavar="NAME",
-              help="Only this environment (repeatable).")
-@click.option("--only", multiple=True, metavar="V[,V]", help="Validators to list.")
-@click.option("--skip", multiple=True, metavar="V[,V]", help="Validators to leave out.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: REPO/.llmops-gate.yaml).")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the JSON to this file instead of stdout.")
-def plan(repo: Path, changed_since: str | None, envs: tuple[str, ...], only: tuple[str, ...],
-         skip: tuple[str, ...], config_path: Path | None, output: Path | None) -> None:
-    """List the overlays a Git change affects, as JSON (for a CI matrix)."""
-    from llmops_gate.cli import emit, split_csv
-
-    data = plan_data(repo, changed_since, split_csv(envs), split_csv(only), split_csv(skip),
-                     config_path)
-    emit(json.dumps(data, indent=2) + "\n", output)
-    sys.exit(0)

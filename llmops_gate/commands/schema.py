@@ -19,10 +19,10 @@ import click
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.cli import FORMAT_NAMES
+from llmops_gate.commands.options import schema_options
+from llmops_gate.commands.output import FORMAT_NAMES
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Severity, Unit
-from llmops_gate.schema_options import schema_options
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
@@ -41,7 +41,7 @@ def _files(args: Sequence[str]) -> Iterator[str]:
     files that are never Kubernetes objects are left out: llmops-gate's and other tools'
     config files, and the Kustomize transformer configurations a kustomization lists under
     `configurations:` (named on the command line, they are validated like any file)."""
-    from llmops_gate.discover import NOT_MANIFESTS
+    from llmops_gate.repo.discover import NOT_MANIFESTS
 
     for arg in args:
         path = Path(arg)
@@ -59,7 +59,7 @@ def _files(args: Sequence[str]) -> Iterator[str]:
 
 def _transformer_configs(files: Sequence[Path]) -> set[Path]:
     """The files the kustomizations among `files` list under `configurations:`."""
-    from llmops_gate.discover import KUSTOMIZATION_NAMES
+    from llmops_gate.repo.discover import KUSTOMIZATION_NAMES
 
     out: set[Path] = set()
     for file in files:
@@ -79,7 +79,7 @@ def _transformer_configs(files: Sequence[Path]) -> set[Path]:
 def kustomize_defaults(file: str, data: Any) -> Any:
     """A kustomization file's document as Kustomize reads it: `kind` defaults to
     Kustomization and `apiVersion` to the one of its kind."""
-    from llmops_gate.discover import KUSTOMIZATION_NAMES
+    from llmops_gate.repo.discover import KUSTOMIZATION_NAMES
 
     if Path(file).name not in KUSTOMIZATION_NAMES or not isinstance(data, dict):
         return data
@@ -203,7 +203,7 @@ def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
     a document without `kind` or `apiVersion` is an error (a kustomization file gets
     Kustomize's defaults). Strict by default.
     """
-    from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, emit, render_report
+    from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
     report = validate_files(files, flags, ignore_patterns=ignore_patterns)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -236,8 +236,8 @@ def import_command(crds: tuple[Path, ...], out: Path, keep_descriptions: bool) -
 
 
 def import_crds(crds: Sequence[Path], out: Path, keep_descriptions: bool = False) -> list[Path]:
-    from llmops_gate.fsutil import atomic_write
     from llmops_gate.validators.schema.convert import ConvertError, convert_crd, link_embedded
+    from llmops_gate.yamlio.fsutil import atomic_write
 
     converted = []
     for path in crds:

@@ -9,20 +9,18 @@ built-in one), and the config's `exclude` globs and yamllint's `ignore` are hono
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import click
 from yamllint.config import YamlLintConfig
 
 from llmops_gate.config import Config, load_config
-from llmops_gate.context import Context
-from llmops_gate.discover import RepoScan, _excluded
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import RepoScan, _excluded
+from llmops_gate.validators.context import Context
 from llmops_gate.validators.lint import lint_text, load_lint_config
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 
 def repo_relative(repo: Path, name: str) -> str:
@@ -66,25 +64,3 @@ def lint_files(repo: Path, files: Sequence[str], config: Config | None = None) -
         yield from lint_file(repo, file, conf)
 
 
-@click.command("lint")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="The GitOps repo whose config applies.")
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def lint(files: tuple[str, ...], repo: Path, strict: bool) -> None:
-    """yamllint FILES with the repo's lint config (what the pre-commit hook runs)."""
-    from llmops_gate.report.text import finding_line
-
-    root = repo.resolve()
-    if not root.is_dir():
-        raise GateError(f"{repo}: not a folder (or not readable)")
-    names = [repo_relative(root, f) for f in files]
-    found = list(lint_files(root, names))
-    for f in found:
-        click.echo(finding_line(f))
-    errors = sum(1 for f in found if f.severity is Severity.ERROR)
-    warnings = sum(1 for f in found if f.severity is Severity.WARNING)
-    click.echo(f"lint: {len(names)} file{'s' if len(names) != 1 else ''}: "
-               f"{errors} error{'s' if errors != 1 else ''}, "
-               f"{warnings} warning{'s' if warnings != 1 else ''}", err=True)
-    sys.exit(1 if errors or (strict and warnings) else 0)

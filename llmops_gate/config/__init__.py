@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
+from llmops_gate.config.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.config.schema_section import CONFIG_SECTION as SCHEMA_SECTION
 from llmops_gate.errors import GateError
-from llmops_gate.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
-from llmops_gate.schema_options import CONFIG_SECTION as SCHEMA_SECTION
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 

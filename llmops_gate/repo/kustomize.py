@@ -26,8 +26,8 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
-from llmops_gate.kustomize_errors import explain
 from llmops_gate.model import Resource, Unit, UnitResult
+from llmops_gate.repo.kustomize_errors import explain
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"

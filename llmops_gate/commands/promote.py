@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from llmops_gate.cli import EXIT_FINDINGS, EXIT_OK, split_csv
+from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
 from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers

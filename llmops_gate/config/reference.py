@@ -8,12 +8,8 @@ differ, so the documentation cannot drift from the schema that validates the fil
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
-
-import click
 
 from llmops_gate.errors import GateError
 
@@ -122,8 +118,8 @@ def reference() -> str:
 
     lines = [
         "Every key of `.llmops-gate.yaml`, generated from the JSON Schema the file is checked "
-        "against (`llmops_gate/config.py::CONFIG_SCHEMA`). `a[].b` is key `b` of each item of "
-        "list `a`; `a.<name>` is any key of mapping `a`.",
+        "against (`llmops_gate/config/__init__.py::CONFIG_SCHEMA`). `a[].b` is key `b` of each "
+        "item of list `a`; `a.<name>` is any key of mapping `a`.",
         "",
         "| key | type | meaning |",
         "|---|---|---|",
@@ -141,31 +137,3 @@ def replace_block(document: str, body: str, source: str) -> str:
     return document[: start + len(BEGIN)] + "\n" + body + document[end:]
 
 
-@click.command("config-reference")
-@click.option("--update", "update", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Rewrite the marked block of FILE (such as README.md).")
-@click.option("--check", "check", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Exit 1 when the marked block of FILE is out of date.")
-def config_reference(update: Path | None, check: Path | None) -> None:
-    """Print the .llmops-gate.yaml reference generated from the config's JSON Schema."""
-    body = reference()
-    target = update or check
-    if target is None:
-        click.echo(body, nl=False)
-        return
-    try:
-        document = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GateError(f"{target}: cannot read: {exc}") from exc
-    fresh = replace_block(document, body, str(target))
-    if check is not None:
-        if fresh != document:
-            click.echo(f"{target}: the config reference is out of date; run "
-                       f"`llmops-gate config-reference --update {target}`", err=True)
-            sys.exit(1)
-        return
-    if fresh != document:
-        from llmops_gate.fsutil import atomic_write
-
-        atomic_write(target, fresh)
-        click.echo(f"{target}: config reference updated", err=True)

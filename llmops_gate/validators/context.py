@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.config import Config
-from llmops_gate.discover import RepoScan
 from llmops_gate.model import Resource, UnitResult
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.repo.discover import RepoScan
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 
 @dataclass

@@ -31,14 +31,14 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.discover import (
+from llmops_gate.model import Finding, Severity, Unit
+from llmops_gate.repo.discover import (
     KUSTOMIZATION_NAMES,
     Kustomization,
     RepoScan,
     read_kustomization,
     strings,
 )
-from llmops_gate.model import Finding, Severity, Unit
 
 HELM_KEYS = ("helmCharts", "helmGlobals", "helmChartInflationGenerator")
 PLUGIN_KEYS = ("generators", "transformers", "validators")

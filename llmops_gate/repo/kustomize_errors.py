@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.sourcemap import SourceMap
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

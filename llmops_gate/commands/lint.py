@@ -1,0 +1,36 @@
+"""`llmops-gate lint FILE...`: yamllint with the repo's config, as the pre-commit hook runs it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from llmops_gate.errors import GateError
+from llmops_gate.model import Severity
+from llmops_gate.repo.lint_files import lint_files, repo_relative
+
+
+@click.command("lint")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The GitOps repo whose config applies.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def lint(files: tuple[str, ...], repo: Path, strict: bool) -> None:
+    """yamllint FILES with the repo's lint config (what the pre-commit hook runs)."""
+    from llmops_gate.report.text import finding_line
+
+    root = repo.resolve()
+    if not root.is_dir():
+        raise GateError(f"{repo}: not a folder (or not readable)")
+    names = [repo_relative(root, f) for f in files]
+    found = list(lint_files(root, names))
+    for f in found:
+        click.echo(finding_line(f))
+    errors = sum(1 for f in found if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in found if f.severity is Severity.WARNING)
+    click.echo(f"lint: {len(names)} file{'s' if len(names) != 1 else ''}: "
+               f"{errors} error{'s' if errors != 1 else ''}, "
+               f"{warnings} warning{'s' if warnings != 1 else ''}", err=True)
+    sys.exit(1 if errors or (strict and warnings) else 0)

@@ -44,7 +44,7 @@ class Options:
     allow_remote: bool = False
     # Validate only the units the Git diff since this revision can affect (repo.changes).
     changed_since: str | None = None
-    # Several overlays per Kustomize process (llmops_gate.kustomize_batch); None: on unless
+    # Several overlays per Kustomize process (llmops_gate.repo.batch); None: on unless
     # LLMOPS_GATE_NO_BATCH is set.
     batch: bool | None = None
 
@@ -112,7 +112,7 @@ def plan_batches(units: Sequence[Unit], jobs: int,
     Overlays of one environment go together: the overlays of one app in different
     environments often render the same object ids (no namespace or prefix of their own), which
     Kustomize refuses in one build; those of one environment rarely do, and `guess` (a
-    `kustomize_batch.IdGuess`) keeps overlays that probably would apart. A batch holds at most
+    `repo.batch.IdGuess`) keeps overlays that probably would apart. A batch holds at most
     `BATCH_MAX` overlays (Kustomize's memory grows with its batch, and the memory ceiling is
     per process), and there are at least `2 * jobs` batches when there are overlays enough, so
     every allowed process stays busy and validation overlaps the builds.
@@ -121,7 +121,7 @@ def plan_batches(units: Sequence[Unit], jobs: int,
             if u.kind == "overlay" and not (refused or {}).get(u.path)]
     if not batch or len(todo) < 2:
         return [[i] for i in todo]
-    from llmops_gate.kustomize_batch import group
+    from llmops_gate.repo.batch import group
 
     size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (2 * max(1, jobs)))))
     groups: dict[str, list[int]] = {}
@@ -147,7 +147,7 @@ BATCH_MAX = 40
 def _render_batch(repo: Path, units: Sequence[Unit], members: Sequence[int],
                   kustomize: Kustomize, sources: SourceMap, timeout: float
                   ) -> list[tuple[int, UnitResult]]:
-    from llmops_gate.kustomize_batch import build_batch
+    from llmops_gate.repo.batch import build_batch
 
     results = build_batch(kustomize, [units[i] for i in members], repo, timeout)
     for result in results:
@@ -165,7 +165,7 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
 
     Overlays build `jobs` Kustomize processes at a time, several overlays to a process unless
     `batch` is False (default: on unless `LLMOPS_GATE_NO_BATCH` is set; see
-    `llmops_gate.kustomize_batch`); the threads only wait and parse, and the consumer can
+    `llmops_gate.repo.batch`); the threads only wait and parse, and the consumer can
     validate a finished overlay while the others still build. Leaving the loop early cancels
     the builds not yet started.
     """
@@ -175,7 +175,7 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     try:
         guess = None
         if batch and scan is not None:
-            from llmops_gate.kustomize_batch import IdGuess
+            from llmops_gate.repo.batch import IdGuess
 
             guess = IdGuess(scan, sources)
         batches = (plan_batches(units, jobs, refused, batch, guess) if kustomize is not None

@@ -34,8 +34,9 @@ from pathlib import Path
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.discover import RepoScan, strings
-from llmops_gate.kustomize import (
+from llmops_gate.model import Resource, Unit, UnitResult
+from llmops_gate.repo.discover import RepoScan, strings
+from llmops_gate.repo.kustomize import (
     BUILD_METADATA,
     DEFAULT_TIMEOUT,
     BuildError,
@@ -45,8 +46,7 @@ from llmops_gate.kustomize import (
     render_unit,
     spawn,
 )
-from llmops_gate.model import Resource, Unit, UnitResult
-from llmops_gate.sourcemap import SourceMap, child
+from llmops_gate.yamlio.sourcemap import SourceMap, child
 
 MARKER = "llmops-gate.internal/batch-member"
 MEMBER = "m"

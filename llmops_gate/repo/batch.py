@@ -182,9 +182,14 @@ def split_stream(text: str, units: Sequence[Unit], wrapper_dir: Path, repo: Path
     sizes = [0] * len(units)
     # Kustomize separates documents with a `---` line at the left margin; inside a document
     # such a line cannot occur (block scalars are indented), so the split is exact.
-    for chunk in ("\n" + text).split("\n---\n"):
+    # The newline before each separator belongs to the document (a block scalar's last line
+    # break), so it is given back to every chunk but the last, which keeps the stream's end.
+    parts = ("\n" + text).split("\n---\n")
+    for n, chunk in enumerate(parts):
         if not chunk.strip():
             continue
+        if n < len(parts) - 1:
+            chunk += "\n"
         member = _member_of(chunk)
         if member is None or member >= len(units):
             raise _Failed()

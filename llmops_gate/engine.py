@@ -298,7 +298,11 @@ def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
 
 
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
-    options = options or Options()
+    with yamlio.remembered_paths():
+        return _validate_repo(repo, options or Options())
+
+
+def _validate_repo(repo: Path, options: Options) -> Report:
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")

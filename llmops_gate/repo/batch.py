@@ -3,7 +3,7 @@
 Most of a Kustomize run on a small overlay is the process starting, so overlays are built in
 batches: a throw-away wrapper kustomization, in a temporary folder outside the repo, lists one
 member folder per overlay, and each member lists its overlay as its only resource plus one
-builtin `AnnotationsTransformer` whose only field spec is `metadata/annotations`. That marks
+inline builtin `AnnotationsTransformer` whose only field spec is `metadata/annotations`. It marks
 every object with the member it came from (origin annotations cannot: they name the base file,
 which several overlays share) and touches nothing else: no selector, pod template, name or
 label changes (a `commonLabels`, `commonAnnotations` or `namePrefix` in the member would).
@@ -141,6 +141,7 @@ def disabled() -> bool:
 
 
 def _marker_transformer(member: int) -> str:
+    # Inline (a string entry of `transformers`), so a member is one folder with one file.
     return yaml.safe_dump({
         "apiVersion": "builtin",
         "kind": "AnnotationsTransformer",
@@ -153,14 +154,15 @@ def _marker_transformer(member: int) -> str:
 def write_wrapper(tmp: Path, folders: Sequence[Path]) -> None:
     """The batch wrapper in `tmp`: one member folder per overlay, in order."""
     members = []
+    real_tmp = os.path.realpath(tmp)
     for i, folder in enumerate(folders):
-        member = tmp / f"{MEMBER}{i}"
-        member.mkdir()
-        rel = os.path.relpath(folder.resolve(), member.resolve())
-        (member / "kustomization.yaml").write_text(
-            kustomization_text([rel], transformers=["marker.yaml"]), encoding="utf-8")
-        (member / "marker.yaml").write_text(_marker_transformer(i), encoding="utf-8")
-        members.append(member.name)
+        name = f"{MEMBER}{i}"
+        member = os.path.join(real_tmp, name)
+        os.mkdir(member)
+        rel = os.path.relpath(os.path.realpath(folder), member)
+        with open(os.path.join(member, "kustomization.yaml"), "w", encoding="utf-8") as fh:
+            fh.write(kustomization_text([rel], transformers=[_marker_transformer(i)]))
+        members.append(name)
     (tmp / "kustomization.yaml").write_text(
         kustomization_text(members, buildMetadata=BUILD_METADATA), encoding="utf-8")
 

@@ -232,12 +232,17 @@ def _origin_file(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) 
     return _repo_relative(rel, wrapper_dir, repo)
 
 
+@functools.lru_cache(maxsize=8192)
 def _repo_relative(rel: str, wrapper_dir: Path, repo: Path) -> str | None:
-    absolute = Path(os.path.normpath(wrapper_dir / rel))
-    try:
-        return absolute.relative_to(repo).as_posix()
-    except ValueError:
-        return None
+    # Lexical, as the annotations' paths are (the wrapper folder is gone by now); the same
+    # few paths repeat for every object of an overlay, hence the cache.
+    absolute = os.path.normpath(os.path.join(wrapper_dir, rel))
+    root = str(repo)
+    if absolute == root:
+        return "."
+    if root == "/":
+        return absolute[1:]
+    return absolute[len(root) + 1:] if absolute.startswith(root + "/") else None
 
 
 def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) -> tuple[str, ...]:

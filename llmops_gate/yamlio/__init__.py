@@ -19,6 +19,8 @@ that already catches `yaml.YAMLError` turns it into a finding instead of a trace
 from __future__ import annotations
 
 import codecs
+import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -120,13 +122,56 @@ def decode(raw: bytes, name: str = "<text>") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+# Resolved paths (every symlink followed), remembered while `remembered_paths()` is active:
+# one run reads, checks and looks up the same files and folders many times over, and each
+# `Path.resolve()` costs an lstat per path component.
+_resolved: dict[str, str] | None = None
+
+
+@contextlib.contextmanager
+def remembered_paths() -> Iterator[None]:
+    """Within this block (one run), `inside` resolves each path prefix once."""
+    global _resolved
+    outer = _resolved
+    _resolved = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _resolved = outer
+
+
+def _resolve(path: str, cache: dict[str, str]) -> str:
+    """`Path(path).resolve()` for an absolute path, from the resolved prefixes in `cache`."""
+    hit = cache.get(path)
+    if hit is not None:
+        return hit
+    head, tail = os.path.split(path)
+    if not tail:
+        return path if head == path else _resolve(head, cache)
+    base = _resolve(head, cache)
+    if tail == ".":
+        out = base
+    elif tail == "..":
+        out = os.path.dirname(base)
+    else:
+        candidate = os.path.join(base, tail)
+        # Only a symlink needs resolving (and may loop: Path.resolve raises then).
+        out = str(Path(candidate).resolve()) if os.path.islink(candidate) else candidate
+    cache[path] = out
+    return out
+
+
 def inside(path: Path, root: Path) -> bool:
     """True when `path`, with every symlink resolved, lies within `root`."""
+    cache = _resolved
     try:
-        path.resolve().relative_to(root.resolve())
+        if cache is None:
+            path.resolve().relative_to(root.resolve())
+            return True
+        full, top = (_resolve(os.path.join(os.getcwd(), p), cache) for p in (path, root))
     except (ValueError, OSError, RuntimeError):
         return False
-    return True
+    return full == top or full.startswith(top.rstrip("/") + "/")
 
 
 def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:

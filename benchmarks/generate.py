@@ -264,7 +264,7 @@ configurations:
 
 
 def _small_overlay(env: str) -> dict[str, str]:
-    (rmin, rmax), (cpu_req, cpu_lim), (mem_req, mem_lim) = SIZES[env]
+    _, (cpu_req, cpu_lim), (mem_req, mem_lim) = SIZES[env]
     target = "    target:\n      group: serving.kserve.io\n      version: v1beta1\n" \
              "      kind: InferenceService\n"
     resources = "/spec/predictor/model/resources"
@@ -374,7 +374,8 @@ def plant_defects(root: Path) -> dict[str, str]:
     text = (root / staging).read_text(encoding="utf-8")
     _write(root, staging, text.replace("  name: predictor\n",
                                        "  name: predictor\n  name: predictor\n", 1)
-           if "  name: predictor\n" in text else text.replace("  value:", "  value: 1\n  value:", 1))
+           if "  name: predictor\n" in text
+           else text.replace("  value:", "  value: 1\n  value:", 1))
     planted["staging"] = staging
     # production: a YAML syntax error in a patch -> build and lint errors.
     production = f"models/{names[2 % len(names)]}/overlays/production/size.yaml"

@@ -298,7 +298,7 @@ def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
 
 
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
-    with yamlio.remembered_paths():
+    with yamlio.one_run():
         return _validate_repo(repo, options or Options())
 
 
@@ -333,7 +333,8 @@ def _validate_repo(repo: Path, options: Options) -> Report:
     # Secret values written in the sources are known before anything is built, so even an
     # error raised by a validator while overlays still build is printed masked (the CLI's
     # handlers use the remembered values); rendered Secrets are added once all are in.
-    redact.remember(redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ()))
+    source_secrets = redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ())
+    redact.remember(source_secrets)
     settings = {**options.settings, "validators": tuple(chosen), "envs": tuple(options.envs),
                 "kustomize": kustomize.label, "changed_since": options.changed_since,
                 "partial": partial}
@@ -344,9 +345,9 @@ def _validate_repo(repo: Path, options: Options) -> Report:
                            scan=scan)
     findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
-    redactor = redact.Redactor(redact.collect(
-        repo, scan.yaml_files, scan.kustomizations.values(),
-        (res for r in results for res in r.resources)))
+    # The sources' secrets are known already: only the rendered Secrets are added.
+    redactor = redact.Redactor(source_secrets | redact.collect(
+        repo, (), (), (res for r in results for res in r.resources)))
     redact.remember(redactor.literals)
     findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)

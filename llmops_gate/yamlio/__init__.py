@@ -122,22 +122,28 @@ def decode(raw: bytes, name: str = "<text>") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-# Resolved paths (every symlink followed), remembered while `remembered_paths()` is active:
-# one run reads, checks and looks up the same files and folders many times over, and each
-# `Path.resolve()` costs an lstat per path component.
+# Resolved paths (every symlink followed) and source texts, remembered while `one_run()` is
+# active: one run reads, checks and looks up the same files and folders many times over (lint,
+# parse, the source map, the redactor, ...), and each `Path.resolve()` costs an lstat per path
+# component.
 _resolved: dict[str, str] | None = None
+_texts: dict[tuple[str, int], str] | None = None  # (path and root, limit) -> text
+_text_bytes = 0
+TEXT_CACHE_BYTES = 32 * MiB
 
 
 @contextlib.contextmanager
-def remembered_paths() -> Iterator[None]:
-    """Within this block (one run), `inside` resolves each path prefix once."""
-    global _resolved
-    outer = _resolved
-    _resolved = {} if outer is None else outer
+def one_run() -> Iterator[None]:
+    """Within this block (one run), `inside` resolves each path prefix once and `read_text`
+    reads each file once (up to TEXT_CACHE_BYTES in all)."""
+    global _resolved, _texts, _text_bytes
+    outer = _resolved, _texts, _text_bytes
+    if _resolved is None:
+        _resolved, _texts, _text_bytes = {}, {}, 0
     try:
         yield
     finally:
-        _resolved = outer
+        _resolved, _texts, _text_bytes = outer
 
 
 def _resolve(path: str, cache: dict[str, str]) -> str:
@@ -201,8 +207,20 @@ def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
 
 def read_text(path: Path, root: Path | None = None, limits: Limits | None = None) -> str:
     """A YAML source file as text, refusing what `read_bytes` and `decode` refuse."""
+    global _text_bytes
     lim = limits or _default
-    return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+    texts = _texts
+    if texts is None or root is None:
+        return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+    # Keyed by the root too: the check that the file lies inside it is part of the answer.
+    key = (f"{os.path.join(os.getcwd(), path)}\0{root}", lim.max_file_bytes)
+    text = texts.get(key)
+    if text is None:
+        text = decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+        if _text_bytes + len(text) <= TEXT_CACHE_BYTES:
+            texts[key] = text
+            _text_bytes += len(text)
+    return text
 
 
 class _Frame:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from llmops_gate import cli
+from llmops_gate import commands as cli
 from tests.conftest import EXAMPLE, cli_env, findings, run_cli
 
 

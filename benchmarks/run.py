@@ -13,7 +13,8 @@ Rows (each the best of --repeat runs, wall clock):
 - `validate --changed-since HEAD` after a one-overlay change against the full run (N=34);
 - `llmops-gate --version` against `python -c "import click"`;
 - peak memory of the full run with the most models: the whole process tree at its peak
-  (sampled from /proc every 20 ms), with llmops-gate's own and the largest process's max RSS.
+  (proportional set size, sampled from /proc every 20 ms), with llmops-gate's own and the
+  largest process's max RSS.
 
 Not part of the test suite: it prints numbers, it does not pass or fail.
 """
@@ -87,7 +88,7 @@ def run(argv: Sequence[str], stdin: Path | None = None, cwd: Path | None = None)
 
 
 def _tree_rss_kb(root: int, page_kb: int) -> int:
-    """Resident KB of `root` and all its descendants right now (a /proc scan)."""
+    """Memory (PSS, KB) of `root` and all its descendants right now (a /proc scan)."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -105,11 +106,23 @@ def _tree_rss_kb(root: int, page_kb: int) -> int:
                 frontier.append(child)
     total = 0
     for pid in tree:
-        try:
-            total += int(Path("/proc", str(pid), "statm").read_text().split()[1]) * page_kb
-        except (OSError, IndexError, ValueError):
-            continue
+        total += _pss_kb(pid, page_kb)
     return total
+
+
+def _pss_kb(pid: int, page_kb: int) -> int:
+    """Proportional set size: shared pages (two kubectl processes share their program text)
+    count once across the tree, not once per process as RSS would count them."""
+    try:
+        for line in Path("/proc", str(pid), "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return int(Path("/proc", str(pid), "statm").read_text().split()[1]) * page_kb
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def tree_peak(argv: Sequence[str]) -> tuple[int, int]:

@@ -167,6 +167,12 @@ def _resolve(path: str, cache: dict[str, str]) -> str:
     return out
 
 
+def _absolute(path: Path) -> str:
+    # Not os.path.abspath: it would fold `..` before symlinks are resolved.
+    text = os.fspath(path)
+    return text if os.path.isabs(text) else os.path.join(os.getcwd(), text)
+
+
 def inside(path: Path, root: Path) -> bool:
     """True when `path`, with every symlink resolved, lies within `root`."""
     cache = _resolved
@@ -174,7 +180,7 @@ def inside(path: Path, root: Path) -> bool:
         if cache is None:
             path.resolve().relative_to(root.resolve())
             return True
-        full, top = (_resolve(os.path.join(os.getcwd(), p), cache) for p in (path, root))
+        full, top = (_resolve(_absolute(p), cache) for p in (path, root))
     except (ValueError, OSError, RuntimeError):
         return False
     return full == top or full.startswith(top.rstrip("/") + "/")
@@ -213,7 +219,7 @@ def read_text(path: Path, root: Path | None = None, limits: Limits | None = None
     if texts is None or root is None:
         return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
     # Keyed by the root too: the check that the file lies inside it is part of the answer.
-    key = (f"{os.path.join(os.getcwd(), path)}\0{root}", lim.max_file_bytes)
+    key = (f"{_absolute(path)}\0{root}", lim.max_file_bytes)
     text = texts.get(key)
     if text is None:
         text = decode(read_bytes(path, lim.max_file_bytes, root), path.name)

@@ -257,9 +257,13 @@ resources:
 configurations:
   - kustomizeconfig.yaml
 """,
-        "servingruntime.yaml": RUNTIME.replace("IMAGE", IMAGE),
+        # Named after the model: every overlay of an environment renders its own objects (one
+        # runtime name for all would be the same object id in every overlay).
+        "servingruntime.yaml": RUNTIME.replace("IMAGE", IMAGE).replace(
+            "  name: vllm\n", f"  name: {name}-vllm\n", 1),
         "kustomizeconfig.yaml": RUNTIME_CONFIG,
-        "inferenceservice.yaml": isvc.replace("  name: predictor\n", f"  name: {name}\n", 1),
+        "inferenceservice.yaml": isvc.replace("  name: predictor\n", f"  name: {name}\n", 1)
+        .replace("runtime: vllm\n", f"runtime: {name}-vllm\n", 1),
     }
 
 

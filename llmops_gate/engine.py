@@ -22,7 +22,7 @@ from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
 from llmops_gate.repo import guard
 from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
-from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.validators.context import Context
 from llmops_gate.yamlio import redact
 from llmops_gate.yamlio.sourcemap import SourceMap
@@ -54,7 +54,8 @@ def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
     path = repo / unit.path
     try:
         text = yamlio.read_text(path, root=repo)
-        docs = list(yamlio.load_all(text))
+        # Read as kubectl apply and ArgoCD read it, not by PyYAML's YAML 1.1 rules.
+        docs = list(yamlio.load_all(text, loader=yamlio.KubeLoader))
     except OSError as exc:
         return UnitResult(unit=unit, error=f"cannot read file: {exc.strerror or exc}")
     except yamlio.UnsafeYAML as exc:
@@ -228,23 +229,66 @@ def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     return [r for r in results if r is not None]
 
 
-def refuse_repo_program(repo: Path, program: str, config: Config) -> None:
-    """Nothing from the repository under validation is ever run: not a Kustomize named by its
-    config (`kustomize.path: ./bin/kustomize`), nor one found on a PATH that leads into it.
-    Only `--kustomize` on the command line, chosen by whoever runs the tool, may."""
-    if yamlio.inside(Path(program), repo):
-        source = f"{config.path}: kustomize.path" if config.section("kustomize").get("path") \
-            else "PATH"
-        raise GateError(f"{source} leads to '{program}', a program inside the repository under "
-                        "validation; llmops-gate never runs programs from that repository "
-                        "(name a trusted binary with --kustomize)")
-    # The config is as untrusted as the rest of the repo: it may pick among Kustomize
-    # binaries, not name any program (`/usr/bin/env` would run whatever `build` is on PATH).
-    name = Path(program).name
-    if config.section("kustomize").get("path") and not name.startswith(("kustomize", "kubectl")):
-        raise GateError(f"{config.path}: kustomize.path names '{program}', which is not a "
-                        "kustomize or kubectl binary; llmops-gate runs only those from the "
-                        "repository's config (name another binary with --kustomize)")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def available_cpus(cgroup_root: Path = CGROUP_ROOT,
+                   proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
+    """The CPUs this process may use: its affinity mask, and its cgroup's CPU quota (v2
+    `cpu.max`, v1 `cpu.cfs_quota_us`), whichever is smaller. A Tekton step limited to 2 CPUs
+    on a 64-core node gets 2, not 64 (`os.cpu_count()` counts the host)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup_root, proc_cgroup)
+    if quota is not None:
+        count = min(count, quota)
+    return max(1, count)
+
+
+def _cgroup_quota(root: Path, proc_cgroup: Path) -> int | None:
+    """CPUs allowed by the cgroup CPU quota (rounded up), or None when there is none."""
+    try:
+        lines = proc_cgroup.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    v2 = [line.split(":", 2)[2] for line in lines if line.startswith("0::")]
+    v1 = [line.split(":", 2)[2] for line in lines
+          if line.count(":") >= 2 and "cpu" in line.split(":", 2)[1].split(",")]
+    found: list[int] = []
+    for rel in v2 or ["/"]:
+        # The process's own cgroup, and its parents: a limit set higher up applies as well.
+        for folder in _up(root, rel):
+            raw = _read(folder / "cpu.max")
+            if raw and raw.split()[0] != "max" and len(raw.split()) == 2:
+                found.append(_ceil_div(int(raw.split()[0]), int(raw.split()[1])))
+    for rel in v1 or ["/"]:
+        for mount in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+            for folder in _up(root / mount, rel):
+                quota, period = _read(folder / "cpu.cfs_quota_us"), \
+                    _read(folder / "cpu.cfs_period_us")
+                if quota and period and int(quota) > 0 and int(period) > 0:
+                    found.append(_ceil_div(int(quota), int(period)))
+    return min(found) if found else None
+
+
+def _up(base: Path, rel: str) -> list[Path]:
+    parts = [p for p in rel.strip().split("/") if p]
+    return [base.joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return None
+    return text if text and all(t.lstrip("-").isdigit() or t == "max"
+                                for t in text.split()) else None
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return max(1, -(-a // b))
 
 
 def _module_of(fn: validators.Validator) -> Any:
@@ -323,9 +367,7 @@ def _validate_repo(repo: Path, options: Options) -> Report:
         units = list(change.units)
         partial = not change.all
     kcfg = config.section("kustomize")
-    kustomize = find_kustomize(options.kustomize or kcfg.get("path"))
-    if not options.kustomize:
-        refuse_repo_program(repo, kustomize.argv[0], config)
+    kustomize = choose_kustomize(repo, config, options.kustomize)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
@@ -340,7 +382,7 @@ def _validate_repo(repo: Path, options: Options) -> Report:
                 "partial": partial}
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
-    rendered = iter_render(repo, units, kustomize, sources, options.jobs or os.cpu_count() or 1,
+    rendered = iter_render(repo, units, kustomize, sources, options.jobs or available_cpus(),
                            timeout, options.progress, refused=refused, batch=options.batch,
                            scan=scan)
     findings = run_validators(ctx, chosen, units, rendered)

@@ -175,6 +175,8 @@ class UnitResult:
     # `build` validator reports instead of a build error.
     refused: list[Finding] = field(default_factory=list)
     timed_out: bool = False
+    # Stopped at its memory ceiling (`limits.kustomize_memory`).
+    out_of_memory: bool = False
 
 
 @dataclass

@@ -17,6 +17,9 @@ usage: $prog [--repo DIR] [--repo-url URL] [--revision REV] [--env NAME]... [--d
   --revision REV   branch, tag or commit it follows (default: the current branch)
   --env NAME       only this environment's Application (repeatable)
   --dry-run        print the Applications to stdout instead of applying them (no cluster needed)
+
+ARGOCD_NAMESPACE (default openshift-gitops) names the namespace of the ArgoCD instance; the
+Applications are written into it (metadata.namespace) and applied there.
 USAGE
 }
 
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -d "$repo" ] || die 2 "$repo: not a folder"
+[[ $ARGOCD_NAMESPACE =~ $NAME_RE ]] || die 2 "ARGOCD_NAMESPACE '$ARGOCD_NAMESPACE' is not a valid name"
 
 if ! $dry_run; then
     require_oc
@@ -54,7 +58,8 @@ fi
 if [ -z "$revision" ] && command -v git >/dev/null 2>&1; then
     revision=$(git -C "$repo" symbolic-ref --quiet --short HEAD 2>/dev/null || true)
 fi
-args=()
+args=(--namespace "$ARGOCD_NAMESPACE")
+info "namespace: $ARGOCD_NAMESPACE"
 if [ -n "$repo_url" ]; then
     args+=(--repo-url "$repo_url")
     info "repoURL: $repo_url"
@@ -66,7 +71,7 @@ if [ -n "$revision" ]; then
     info "targetRevision: $revision"
 fi
 
-apps=$(gate argocd-apps "$repo" ${args[@]+"${args[@]}"} ${env_args[@]+"${env_args[@]}"}) ||
+apps=$(gate argocd-apps "$repo" "${args[@]}" ${env_args[@]+"${env_args[@]}"}) ||
     die 2 "cannot read the Applications of $repo (see the message above)"
 
 if $dry_run; then

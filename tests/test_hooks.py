@@ -156,6 +156,26 @@ def test_configured_hooks_catch_a_broken_overlay_and_lint_only_changed_files(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "lint: 1 file: 0 errors" in ok.stdout + ok.stderr
 
+    # The GitOps repo as a folder of a bigger repository, hooked up as the README says: the
+    # finding names the file from the Git root, where pre-commit runs (same hook environment).
+    outer = gitops.parent / "monorepo"
+    copy_tree(EXAMPLE, outer / "gitops")
+    (outer / "gitops/argocd-apps/old.yaml").write_text("a: 1\na: 2\n")
+    init_git_repo(outer)
+    pre_commit.configure(outer, "llmops-gate-lint")
+    config = yaml.safe_load((outer / ".pre-commit-config.yaml").read_text())
+    config["repos"][0]["hooks"][0].update({"args": ["--repo", "gitops"], "files": "^gitops/"})
+    (outer / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    inner = outer / "gitops/deploy_model/overlays/dev/size.yaml"
+    inner.write_text(inner.read_text().replace("minReplicas: 1",
+                                               "minReplicas: 1\n    minReplicas: 2"))
+    git(outer, "add", str(inner))
+    bad = pre_commit.run(outer, "llmops-gate-lint")
+    out = bad.stdout + bad.stderr
+    assert bad.returncode == 1, out
+    assert "\ngitops/deploy_model/overlays/dev/size.yaml:10:5: error yaml-key-duplicates" in out
+    assert "old.yaml" not in out and "lint: 1 file:" in out
+
 
 def test_lint_command_lints_only_the_named_files(example_repo: Path) -> None:
     (example_repo / "broken.yaml").write_text("a: [1\n")
@@ -170,6 +190,25 @@ def test_lint_command_lints_only_the_named_files(example_repo: Path) -> None:
     result = run_cli("lint", "latin1.yaml", cwd=example_repo)
     assert result.code == 1
     assert result.stdout == "latin1.yaml:2: error yaml-encoding: file is not UTF-8 text\n"
+
+
+def test_lint_command_names_files_as_given_from_a_bigger_repo(tmp_path: Path) -> None:
+    """Run from the root of a repository whose GitOps repo is the folder `gitops/` (as
+    pre-commit runs it there): paths as named on the command line, the folder's config used."""
+    outer = tmp_path / "monorepo"
+    repo = copy_tree(EXAMPLE, outer / "gitops")
+    (repo / "dupes.yaml").write_text("a: 1\na: 2\n")
+    (repo / "skipped.yaml").write_text("a: 1\na: 2\n")
+    cfg = repo / ".llmops-gate.yaml"
+    cfg.write_text(cfg.read_text() + "exclude:\n  - skipped.yaml\n")
+    result = run_cli("lint", "--repo", "gitops", "gitops/dupes.yaml", "./gitops/skipped.yaml",
+                     cwd=outer)
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        'gitops/dupes.yaml:2:1: error yaml-key-duplicates: duplication of key "a" in mapping '
+        "(key-duplicates)"]
+    inside = run_cli("lint", "dupes.yaml", cwd=repo)  # from the GitOps folder: as before
+    assert inside.stdout.startswith("dupes.yaml:2:1: error yaml-key-duplicates")
 
 
 def test_lint_command_warnings_fail_only_with_strict(example_repo: Path) -> None:

@@ -38,10 +38,10 @@ def bindir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_script(script: Path, *args: str | Path, path: str, cwd: Path | None = None,
-               ) -> subprocess.CompletedProcess[str]:
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([BASH, str(script), *map(str, args)], cwd=cwd,
-                          env=cli_env({"PATH": path}), capture_output=True, text=True,
-                          timeout=120, check=False)
+                          env=cli_env({"PATH": path, **(env or {})}), capture_output=True,
+                          text=True, timeout=120, check=False)
 
 
 def docs(stdout: str) -> list[dict[str, Any]]:
@@ -114,6 +114,27 @@ def test_apply_options_override_the_checkout(bindir: Path, gitops_clone: Path) -
     assert app["metadata"]["name"] == "llmops-staging"
     assert app["spec"]["source"]["repoURL"] == "https://other.example.com/x.git"
     assert app["spec"]["source"]["targetRevision"] == "v2"
+
+
+def test_apply_writes_a_custom_argocd_namespace_into_the_applications(
+        bindir: Path, gitops_clone: Path, apply_output: str) -> None:
+    """`oc apply -n NS` refuses an object whose own namespace is another, and an Application
+    outside its ArgoCD's namespace does nothing: ARGOCD_NAMESPACE goes into each of them."""
+    assert {a["metadata"]["namespace"] for a in docs(apply_output)} == {"openshift-gitops"}
+    proc = run_script(APPLY, "--dry-run", cwd=gitops_clone, env={"ARGOCD_NAMESPACE": "team-argo"},
+                      path=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    assert proc.returncode == 0, proc.stderr
+    apps = docs(proc.stdout)
+    assert sorted((a["metadata"]["name"], a["metadata"]["namespace"]) for a in apps) == [
+        ("llmops-dev", "team-argo"), ("llmops-production", "team-argo"),
+        ("llmops-staging", "team-argo")]
+    # where they deploy to is the environment's own namespace still
+    assert sorted(a["spec"]["destination"]["namespace"] for a in apps) == sorted(
+        EXAMPLE_NAMESPACES)
+    bad = run_script(APPLY, "--dry-run", cwd=gitops_clone, env={"ARGOCD_NAMESPACE": "Team Argo"},
+                     path=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "ARGOCD_NAMESPACE 'Team Argo' is not a valid name" in bad.stderr
 
 
 def test_dry_run_output_passes_our_schema_validator(setup_output: str, apply_output: str,
@@ -268,7 +289,7 @@ def test_envs_lists_environments_with_namespaces_from_config_or_overlay(tmp_path
     tsv = run_cli("envs", repo, "--format", "tsv")  # the overlays' kustomizations
     assert tsv.code == 0
     assert tsv.stdout.splitlines() == [
-        "dev\tllmops-dev\t-\tdeploy_model/overlays/dev",
+        "dev\tllmops-dev\t-\tdeploy_model/overlays/dev",  # in promotion order, as
+        "staging\tllmops-staging\t-\tdeploy_model/overlays/staging",  # `promote` takes them
         "production\tllmops-prod\t-\tdeploy_model/overlays/production",
-        "staging\tllmops-staging\t-\tdeploy_model/overlays/staging",
     ]

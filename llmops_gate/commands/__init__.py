@@ -35,6 +35,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "history": "llmops_gate.commands.promote:history",
     "rollback": "llmops_gate.commands.promote:rollback",
     "plan": "llmops_gate.commands.plan:plan",
+    "review": "llmops_gate.commands.review:review",
+    "status": "llmops_gate.commands.status:status",
 }
 
 
@@ -64,7 +66,20 @@ def _masked(message: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: maps expected failures to exit 2 and anything else to exit 3."""
+    """Entry point: maps expected failures to exit 2 and anything else to exit 3; SIGINT and
+    SIGTERM stop the run at once (exit 130 and 143, see llmops_gate.interrupt)."""
+    from llmops_gate import interrupt
+
+    restore = interrupt.install()
+    try:
+        _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: Sequence[str] | None) -> None:
+    from llmops_gate import interrupt
+
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="llmops-gate",
                  standalone_mode=False)
@@ -79,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except SystemExit:
         raise
+    except interrupt.Interrupted as exc:
+        from llmops_gate.yamlio.fsutil import remove_temp_dirs
+
+        remove_temp_dirs()
+        interrupt.report(exc)
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         click.echo("llmops-gate: interrupted", err=True)
         sys.exit(130)

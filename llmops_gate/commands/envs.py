@@ -42,8 +42,10 @@ def envs(repo: Path, fmt: str) -> None:
 @click.option("--revision", metavar="REV", help="Branch, tag or commit they follow.")
 @click.option("--env", "env_names", multiple=True, metavar="NAME",
               help="Only the Application of this environment (repeatable).")
+@click.option("--namespace", metavar="NS",
+              help="Put the Applications in this namespace (the ArgoCD instance's).")
 def argocd_apps(repo: Path, repo_url: str | None, revision: str | None,
-                env_names: tuple[str, ...]) -> None:
+                env_names: tuple[str, ...], namespace: str | None) -> None:
     """Print the repo's ArgoCD Applications as one YAML stream, retargeted."""
     wanted: set[str] | None = None
     if env_names:
@@ -58,7 +60,7 @@ def argocd_apps(repo: Path, repo_url: str | None, revision: str | None,
             if not app:
                 raise GateError(f"environment '{n}' names no application in .llmops-gate.yaml")
             wanted.add(app)
-    docs = [retarget(doc, repo_url, revision) for _, doc in applications(repo)
+    docs = [retarget(doc, repo_url, revision, namespace) for _, doc in applications(repo)
             if wanted is None or doc.get("metadata", {}).get("name") in wanted]
     if not docs:
         raise GateError(f"{repo}: no ArgoCD Application found among its manifests")

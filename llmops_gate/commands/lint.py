@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,10 +26,14 @@ def lint(files: tuple[str, ...], repo: Path, strict: bool) -> None:
     root = repo.resolve()
     if not root.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
-    names = [repo_relative(root, f) for f in files]
+    # Findings name files as the command line did: pre-commit passes paths from the Git root,
+    # which is not the GitOps folder when that is a folder of a bigger repository, and both
+    # pre-commit's output and editors resolve what is printed from where it runs.
+    shown = {repo_relative(root, f): os.path.normpath(f) for f in files}
+    names = list(shown)
     found = list(lint_files(root, names))
     for f in found:
-        click.echo(finding_line(f))
+        click.echo(finding_line(replace(f, file=shown.get(f.file or "", f.file))))
     errors = sum(1 for f in found if f.severity is Severity.ERROR)
     warnings = sum(1 for f in found if f.severity is Severity.WARNING)
     click.echo(f"lint: {len(names)} file{'s' if len(names) != 1 else ''}: "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ import click
 from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
-from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers
+from llmops_gate.gitops.git import GitFailed, Repo
+from llmops_gate.gitops.history import promotions
 from llmops_gate.gitops.promote import (
     EnvRender,
     Outcome,
@@ -31,6 +31,7 @@ from llmops_gate.gitops.promote import (
     source_values,
 )
 from llmops_gate.gitops.values import Key, Rules, extract, short
+from llmops_gate.yamlio import fsutil
 
 REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to push some refs",
             "stale info", "[remote rejected]")
@@ -172,12 +173,32 @@ def _forge_target(request: Request, remote: str) -> forge.Forge:
     return forge.resolve(tree_rules.forge, url)
 
 
-def _open_pr(target: forge.Forge, outcome: Outcome) -> None:
+def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
+                  kustomize: str | None) -> str:
+    """The commit body, then what the promotion does on the cluster: the release summary and
+    the rendered diffs of the targets (within the forge's size limit)."""
+    from llmops_gate.review import budget
+    from llmops_gate.review.render import RenderOptions
+    from llmops_gate.review.report import review
+
+    assert outcome.plan is not None and outcome.commit is not None
+    try:
+        result = review(repo, outcome.plan.source_commit, outcome.commit,
+                        RenderOptions(kustomize=kustomize, validate=False))
+    except GateError as exc:
+        return f"{lead}\n\n(llmops-gate could not render the review of this promotion: {exc})"
+    return budget.request_body(result, lead, result.settings.limit(target.provider))
+
+
+def _open_pr(target: forge.Forge, outcome: Outcome, repo: Path,
+             kustomize: str | None = None) -> None:
     if outcome.status != "promoted" or outcome.plan is None:
         return
     subject, _, body = outcome.text.partition("\n")
     link = forge.open_request(target, head=str(outcome.branch),
-                              base=str(outcome.base_branch), title=subject, body=body.strip())
+                              base=str(outcome.base_branch), title=subject,
+                              body=_request_body(target, outcome, body.strip(), repo,
+                                                kustomize))
     click.echo(f"opened {'pull' if target.provider == 'github' else 'merge'} request: {link}")
 
 
@@ -233,7 +254,7 @@ def promote(source: str | None, targets: tuple[str, ...], dry_run: bool, branch:
         return
     _print_outcome(outcome)
     if target is not None:
-        _open_pr(target, outcome)
+        _open_pr(target, outcome, repo, kustomize_path)
     sys.exit(EXIT_OK)
 
 
@@ -252,7 +273,7 @@ def diff_command(source: str | None, target: str, repo: Path,
     """The rendered difference between two environments, promoted fields marked."""
     tree = Tree.open(repo.resolve(), kustomize_path)
     rules = Rules.from_config(tree.config)
-    src_name, _ = chain_targets(tree.config, source, [target])
+    src_name, _ = chain_targets(tree.chain, source, [target])
     src = tree.render(src_name, "source environment")
     dst = tree.render(target, "target environment")
     values = source_values(src, rules)
@@ -290,43 +311,6 @@ def _normalised(render: EnvRender) -> str:
             meta.pop("namespace", None)
         docs.append(doc)
     return docs_text(docs)
-
-
-@dataclass(frozen=True)
-class Promotion:
-    sha: str
-    when: int
-    author: str
-    subject: str
-    source: str
-    targets: tuple[str, ...]
-    source_commit: str
-    promotion_id: str
-    rollback_of: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"commit": self.sha, "time": self.when, "author": self.author,
-                "subject": self.subject, "from": self.source, "to": list(self.targets),
-                "sourceCommit": self.source_commit, "promotionId": self.promotion_id,
-                "rollbackOf": self.rollback_of}
-
-
-def promotions(repo: Repo, env: str | None = None) -> list[Promotion]:
-    out = []
-    for sha, author, when, message in repo.log_messages():
-        t = parse_trailers(message)
-        pid = t.get("Promotion-Id")
-        if not pid:
-            continue
-        targets = tuple(x.strip() for x in (t.get("Promoted-To") or "").split(",") if x.strip())
-        if env and env not in targets:
-            continue
-        out.append(Promotion(sha=sha, when=when, author=author,
-                             subject=message.strip().splitlines()[0], source=t.get(
-                                 "Promoted-From") or "", targets=targets,
-                             source_commit=t.get("Source-Commit") or "", promotion_id=pid,
-                             rollback_of=t.get("Rollback-Of")))
-    return out
 
 
 @click.command()
@@ -388,15 +372,15 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
         r.close()
 
     def values_from(tree: Tree, rules: Rules) -> tuple[str, dict[Key, dict[str, Any]]]:
-        if env not in tree.config.environment_names:
-            raise GateError(f"unknown environment '{env}'")
+        if env not in tree.chain.names:
+            raise GateError(f"unknown environment '{env}' (known: {tree.chain.describe()})")
         r2 = Repo(repo)
         try:
-            with tempfile.TemporaryDirectory(prefix="llmops-gate-rollback-") as tmp:
+            with fsutil.temp_dir("llmops-gate-rollback-") as tmp:
                 old_root = Path(tmp) / "tree"
                 old_root.mkdir()
                 r2.export(parent, old_root)
-                old = Tree.open(old_root, kustomize_path)
+                old = Tree.open(old_root, kustomize_path, origin=Path(repo).resolve())
                 return env, source_values(old.render(env, "environment (before)"), rules)
         finally:
             r2.close()
@@ -404,6 +388,7 @@ def rollback(env: str, promotion_id: str | None, author: str | None, run_hooks: 
     def message(plan: Plan, pid: str) -> str:
         lines = [f"rollback: {env} to before {target.promotion_id}", ""]
         lines += [c.line() for c in plan.changes]
+        lines += ["", *plan.notes()] if plan.notes() else []
         lines += ["", f"Promoted-From: {env}", f"Promoted-To: {env}",
                   f"Source-Commit: {parent}", f"Promotion-Id: {pid}",
                   f"Rollback-Of: {target.promotion_id}"]

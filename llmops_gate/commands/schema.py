@@ -26,10 +26,11 @@ from llmops_gate.model import Finding, Report, Severity, Unit
 from llmops_gate.validators.schema.manifests import (
     Document,
     duplicate_keys,
+    field_node,
     field_position,
     read_documents,
 )
-from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate
+from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item, Locate, Scalar
 from llmops_gate.validators.schema.settings import from_sources
 
 STDIN = "stdin"
@@ -99,7 +100,17 @@ def _locator(doc: Document, file: str) -> Locate:
     return locate
 
 
-def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
+def _scalar(doc: Document) -> Scalar:
+    def scalar(path: Sequence[int | str]) -> yaml.Node | None:
+        return field_node(doc.node, path)
+
+    return scalar
+
+
+def check_text(checker: Checker, text: str, unit: Unit,
+               admission: bool = False) -> Iterator[Finding]:
+    """Schema findings of one file's text, and with `admission` the API server's and the
+    webhooks' rules too (`llmops_gate.validators.admission`) on every document that parsed."""
     file = unit.path
     try:
         docs = read_documents(text)
@@ -116,7 +127,7 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
     dupes_of: dict[int, list[tuple[tuple[int | str, ...], int]]] = {}
     for doc in docs:
         item = Item(doc=kustomize_defaults(file, doc.data), unit=unit, file=file, line=doc.line,
-                    locate=_locator(doc, file))
+                    locate=_locator(doc, file), scalar=_scalar(doc))
         dupes: list[tuple[tuple[int | str, ...], int]] = []
         if checker.settings.check_duplicates and checker.settings.strict:
             relative = dupes_of.get(id(doc.node))
@@ -133,7 +144,28 @@ def check_text(checker: Checker, text: str, unit: Unit) -> Iterator[Finding]:
             checker.stats.errors += 1
             continue
         items.append(item)
+        if admission:
+            yield from _admission(checker, doc, item, file)
     yield from _run(checker, items)
+
+
+def _admission(checker: Checker, doc: Document, item: Item, file: str) -> Iterator[Finding]:
+    from llmops_gate.validators.admission import document_findings, scope_for
+    from llmops_gate.validators.schema.settings import kind_matches
+
+    data = item.doc
+    if isinstance(data, dict) and kind_matches(checker.settings.skip,
+                                               str(data.get("apiVersion")),
+                                               str(data.get("kind"))):
+        return
+
+    def locate(path: Sequence[int | str]) -> tuple[str | None, int | None, int | None]:
+        # the field, or the deepest part of its path written in the document
+        line, col, _exact = field_position(doc.node, path, doc.offset)
+        return file, line, col
+
+    yield from document_findings(data, item.unit, scope_for(checker.settings.kubernetes_version),
+                                 locate)
 
 
 def _run(checker: Checker, items: list[Item]) -> Iterator[Finding]:
@@ -148,8 +180,9 @@ def _run(checker: Checker, items: list[Item]) -> Iterator[Finding]:
 
 def validate_files(args: Sequence[str], flags: dict[str, Any],
                    stdin_text: str | None = None,
-                   ignore_patterns: Sequence[str] = ()) -> Report:
-    """The `schema` command as a library function: files (or stdin) -> Report."""
+                   ignore_patterns: Sequence[str] = (), admission: bool = True) -> Report:
+    """The `schema` command as a library function: files (or stdin) -> Report. With
+    `admission` (the default), the `admission` validator's rules run on every document too."""
     import re
 
     try:
@@ -180,10 +213,11 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
                                         overlay=arg, file=arg))
                 continue
         units.append(unit)
-        findings.extend(check_text(checker, text, unit))
+        findings.extend(check_text(checker, text, unit, admission=admission))
     findings.sort(key=Finding.sort_key)
     return Report(repo=str(Path.cwd()), units=units, resources=checker.stats.resources,
-                  findings=findings, validators=(VALIDATOR,))
+                  findings=findings,
+                  validators=(VALIDATOR, "admission") if admission else (VALIDATOR,))
 
 
 @click.command("schema")
@@ -195,17 +229,24 @@ def validate_files(args: Sequence[str], flags: dict[str, Any],
               help="Write the report to this file instead of stdout.")
 @click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
               help="Leave out files whose path matches (repeatable).")
+@click.option("--admission/--no-admission", "admission", default=True, show_default=True,
+              help="Also apply the API server's and the admission webhooks' rules "
+                   "(`llmops-gate rules --validator admission`); --no-admission gives "
+                   "kubeconform's schema-only verdict.")
 def schema_command(files: tuple[str, ...], fmt: str, output: Path | None,
-                   ignore_patterns: tuple[str, ...], **flags: Any) -> None:
+                   ignore_patterns: tuple[str, ...], admission: bool, **flags: Any) -> None:
     """Validate plain manifest files, folders or stdin (`-`) against their schemas.
 
     Multi-document files, `List` kinds and JSON files are read; empty documents are ignored;
     a document without `kind` or `apiVersion` is an error (a kustomization file gets
-    Kustomize's defaults). Strict by default.
+    Kustomize's defaults). Strict by default. The API server's own rules (names, labels,
+    quantities, ports, ...) and the KServe, ArgoCD and Tekton webhooks' rules are applied too
+    unless --no-admission.
     """
     from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, emit, render_report
 
-    report = validate_files(files, flags, ignore_patterns=ignore_patterns)
+    report = validate_files(files, flags, ignore_patterns=ignore_patterns,
+                            admission=admission)
     colour = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render_report(report, fmt, colour), output)
     sys.exit(EXIT_OK if report.passed else EXIT_FINDINGS)

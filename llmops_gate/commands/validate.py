@@ -28,14 +28,16 @@ from llmops_gate.errors import GateError
 @click.option("--env", "envs", multiple=True, metavar="NAME",
               help="Validate only this environment (repeatable).")
 @click.option("--only", multiple=True, metavar="V[,V]",
-              help="Run only these validators (build, lint, parse, schema, policy, tekton).")
+              help="Run only these validators (build, lint, parse, schema, admission, policy, "
+                   "tekton).")
 @click.option("--skip", multiple=True, metavar="V[,V]", help="Do not run these validators.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of stdout.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel Kustomize builds (default: number of CPUs).")
+              help="Parallel Kustomize builds (default: the CPUs this process may use: its "
+                   "affinity and cgroup CPU quota).")
 @click.option("--kustomize", "kustomize_path", metavar="PATH",
               help="A kustomize (or kubectl) binary to use.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,

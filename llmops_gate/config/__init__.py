@@ -6,7 +6,7 @@ bad type stops the run with one message naming the key and the file (exit 2).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.config.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
+from llmops_gate.config.review_section import REVIEW_SCHEMA
 from llmops_gate.config.schema_section import CONFIG_SECTION as SCHEMA_SECTION
 from llmops_gate.errors import GateError
 
@@ -51,7 +52,8 @@ LIMITS_SCHEMA: dict[str, Any] = {
     "description": "How much YAML is read (the repo under validation is untrusted input); each "
                    "has a generous default and a ceiling the config cannot raise it past.",
     "properties": {
-        name: {"type": "integer", "minimum": 1, "maximum": yamlio.CEILINGS[name],
+        name: {"type": "integer", "minimum": yamlio.FLOORS.get(name, 1),
+               "maximum": yamlio.CEILINGS[name],
                "description": desc}
         for name, desc in (
             ("max_file_bytes", "Largest YAML source file, in bytes (default 8 MiB)."),
@@ -61,6 +63,11 @@ LIMITS_SCHEMA: dict[str, Any] = {
             ("max_aliases", "Most YAML aliases (`*name`) in one document (default 10000)."),
             ("max_alias_expansion", "Most nodes the aliases of one document may stand for "
                                     "(default 100000)."),
+            ("max_build_files", "Most files one overlay's build may read, each inclusion of "
+                                "a base counted again, as Kustomize builds it again "
+                                "(default 5000)."),
+            ("kustomize_memory", "Memory ceiling of each Kustomize (and kubeconform) process, "
+                                 "in bytes (default 2 GiB = 2147483648; at most 8 GiB)."),
         )
     },
 }
@@ -152,6 +159,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "schema": SCHEMA_SECTION,
         "policy": POLICY_SCHEMA,
         "promotion": PROMOTION_SCHEMA,
+        "review": REVIEW_SCHEMA,
     },
 }
 
@@ -310,6 +318,23 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
 
 ENV_ALIASES = {"dev": "dev", "development": "dev", "staging": "staging", "stage": "staging",
                "prod": "production", "production": "production", "qa": "qa", "test": "test"}
+
+
+# Where an environment found from a folder name sits in the promotion chain when no config
+# lists the chain: qa and test are stages between dev and staging, and share a place, so a repo
+# with both has no order we can assume.
+PROMOTION_RANK = {"dev": 0, "qa": 1, "test": 1, "staging": 2, "production": 3}
+
+
+def promotion_order(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Environments found from folder names in promotion order (dev -> qa or test -> staging ->
+    production), and the ones whose place is ambiguous (two of them share a rank)."""
+    unique = list(dict.fromkeys(names))
+    ordered = sorted(unique, key=lambda n: (PROMOTION_RANK.get(n, len(PROMOTION_RANK)), n))
+    ranks = [PROMOTION_RANK.get(n) for n in ordered]
+    ambiguous = [n for n, r in zip(ordered, ranks, strict=True)
+                 if r is None or ranks.count(r) > 1]
+    return ordered, ambiguous
 
 
 def environment_from_folder(path: str) -> str | None:

@@ -46,7 +46,7 @@ def _from_remote(url: str) -> tuple[str | None, str | None]:
 
 
 def resolve(settings: Mapping[str, Any], remote_url: str | None,
-            environ: Mapping[str, str] | None = None) -> Forge:
+            environ: Mapping[str, str] | None = None, what: str = "--open-pr") -> Forge:
     env = os.environ if environ is None else environ
     provider = settings.get("provider")
     repository = settings.get("repository")
@@ -55,24 +55,32 @@ def resolve(settings: Mapping[str, Any], remote_url: str | None,
         provider = provider or guessed_provider
         repository = repository or guessed_repo
     if provider not in DEFAULT_API:
-        raise GateError("--open-pr: cannot tell the forge; set promotion.forge.provider "
+        raise GateError(f"{what}: cannot tell the forge; set promotion.forge.provider "
                         "(github or gitlab) and promotion.forge.repository in .llmops-gate.yaml")
     if not repository:
-        raise GateError("--open-pr: set promotion.forge.repository (owner/name) in "
+        raise GateError(f"{what}: set promotion.forge.repository (owner/name) in "
                         ".llmops-gate.yaml")
     token = env.get(TOKEN_ENV[provider], "")
     if not token:
-        raise GateError(f"--open-pr: {TOKEN_ENV[provider]} is not set")
+        raise GateError(f"{what}: {TOKEN_ENV[provider]} is not set")
     api = str(settings.get("api_url") or DEFAULT_API[provider]).rstrip("/")
     return Forge(provider=str(provider), api_url=api, repository=str(repository), token=token)
 
 
-def _request(forge: Forge, url: str, payload: Mapping[str, Any],
-             headers: Mapping[str, str]) -> dict[str, Any]:
-    data = json.dumps(payload).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method="POST", headers={
+def _headers(forge: Forge) -> dict[str, str]:
+    if forge.provider == "github":
+        return {"Authorization": f"Bearer {forge.token}",
+                "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    return {"PRIVATE-TOKEN": forge.token}
+
+
+def call(forge: Forge, method: str, url: str, payload: Mapping[str, Any] | None = None,
+         headers: Mapping[str, str] | None = None) -> Any:
+    """One REST call; the parsed JSON answer. Every error message has the token masked."""
+    data = json.dumps(payload).encode("utf-8") if payload is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
         "Content-Type": "application/json", "User-Agent": f"llmops-gate/{__version__}",
-        **headers})
+        **(headers if headers is not None else _headers(forge))})
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             body = resp.read().decode("utf-8", "replace")
@@ -84,9 +92,14 @@ def _request(forge: Forge, url: str, payload: Mapping[str, Any],
         reason = getattr(exc, "reason", exc)
         raise GateError(forge.mask(f"{forge.provider} API {url} unreachable: {reason}")) from None
     try:
-        parsed = json.loads(body)
+        return json.loads(body)
     except json.JSONDecodeError:
         raise GateError(forge.mask(f"{forge.provider} API {url} did not answer JSON")) from None
+
+
+def _request(forge: Forge, url: str, payload: Mapping[str, Any],
+             headers: Mapping[str, str]) -> dict[str, Any]:
+    parsed = call(forge, "POST", url, payload, headers)
     if not isinstance(parsed, dict):
         raise GateError(f"{forge.provider} API {url} answered an unexpected shape")
     return parsed
@@ -122,3 +135,53 @@ def open_request(forge: Forge, head: str, base: str, title: str, body: str) -> s
     if not isinstance(link, str):
         raise GateError(f"{forge.provider} API {url} answered without a request URL")
     return link
+
+
+# --- the tool's own comment on a pull/merge request ------------------------------------------
+
+PAGE_SIZE = 100
+MAX_PAGES = 50  # 5,000 comments: past that a thread is not read to the end
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+
+
+def _comments_url(forge: Forge, number: int) -> str:
+    if forge.provider == "github":
+        return f"{forge.api_url}/repos/{forge.repository}/issues/{number}/comments"
+    project = urllib.parse.quote(forge.repository, safe="")
+    return f"{forge.api_url}/projects/{project}/merge_requests/{number}/notes"
+
+
+def list_comments(forge: Forge, number: int) -> list[Comment]:
+    """Every comment of the pull/merge request (all pages)."""
+    out: list[Comment] = []
+    base = _comments_url(forge, number)
+    for page in range(1, MAX_PAGES + 1):
+        data = call(forge, "GET", f"{base}?per_page={PAGE_SIZE}&page={page}")
+        if not isinstance(data, list):
+            raise GateError(f"{forge.provider} API {base} answered an unexpected shape")
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("id"), int):
+                out.append(Comment(id=item["id"], body=str(item.get("body") or "")))
+        if len(data) < PAGE_SIZE:
+            break
+    return out
+
+
+def create_comment(forge: Forge, number: int, body: str) -> Comment:
+    data = call(forge, "POST", _comments_url(forge, number), {"body": body})
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        raise GateError(f"{forge.provider} API answered a new comment without its id")
+    return Comment(id=data["id"], body=str(data.get("body") or body))
+
+
+def update_comment(forge: Forge, number: int, comment_id: int, body: str) -> None:
+    if forge.provider == "github":
+        url = f"{forge.api_url}/repos/{forge.repository}/issues/comments/{comment_id}"
+        call(forge, "PATCH", url, {"body": body})
+    else:
+        call(forge, "PUT", f"{_comments_url(forge, number)}/{comment_id}", {"body": body})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.errors import GateError
+from llmops_gate.yamlio import fsutil
 
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 GIT_TIMEOUT = 120
@@ -45,10 +46,12 @@ class Repo:
         self.root = Path(self._repo.working_tree_dir or path).resolve()
         self.git_dir = Path(self._repo.git_dir).resolve()
         self._empty_hooks = tempfile.mkdtemp(prefix="llmops-gate-nohooks-")
+        fsutil.track_temp(self._empty_hooks)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.rmdir(self._empty_hooks)
+        fsutil.untrack_temp(self._empty_hooks)
         self._repo.close()
 
     def run(self, *args: str, hooks: bool = False,
@@ -111,7 +114,7 @@ class Repo:
     def export(self, commit: str, dest: Path) -> None:
         """Write the tree of `commit` into `dest` (no .git), through a private index so the
         user's index is untouched and `export-ignore` attributes do not drop files."""
-        with tempfile.TemporaryDirectory(prefix="llmops-gate-index-") as tmp:
+        with fsutil.temp_dir("llmops-gate-index-") as tmp:
             index = str(Path(tmp) / "index")
             self.run("read-tree", f"--index-output={index}", commit)
             env = {**os.environ, "GIT_INDEX_FILE": index}

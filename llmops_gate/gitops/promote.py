@@ -12,15 +12,16 @@ import copy
 import difflib
 import hashlib
 import json
-import tempfile
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from llmops_gate.config import Config, Environment, load_config
+from llmops_gate import interrupt, yamlio
+from llmops_gate.config import Config, Environment, load_config, promotion_order
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import journal
 from llmops_gate.gitops.edit import (
@@ -44,12 +45,18 @@ from llmops_gate.gitops.values import (
     strip,
 )
 from llmops_gate.model import Finding, Resource, Severity, Unit
-from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
+from llmops_gate.repo.discover import KUSTOMIZATION_NAMES, RepoScan, discover_units, scan_repo
 from llmops_gate.repo.guard import check_overlay
-from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, find_kustomize, render_unit
+from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
+from llmops_gate.yamlio import fsutil
 from llmops_gate.yamlio.fsutil import atomic_write
+from llmops_gate.yamlio.sourcemap import SourceMap
 
 Say = Callable[[str], None]
+
+# The suffix Kustomize gives a generated ConfigMap or Secret: `-` and ten characters of its
+# hash alphabet (hex without the letters and digits that could spell words).
+_GENERATED_HASH = re.compile(r"-[2456789bcdfghkmt]{10}$")
 
 
 class Refused(Exception):
@@ -88,6 +95,9 @@ class TargetPlan:
     changes: list[Change]
     files: dict[str, str]  # repo-relative path -> new text
     own: EnvRender | None = None  # the target rendered without the tool's patch file
+    # Objects the source renders and this target does not: a promotion never creates objects,
+    # so these are named to the user instead of being passed over.
+    missing: list[Key] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +115,12 @@ class Plan:
     def target_names(self) -> list[str]:
         return [t.env for t in self.targets]
 
+    def notes(self) -> list[str]:
+        """One line per object the source has and a target lacks (not promoted)."""
+        return [f"{key} is in {self.source} but not in {t.env}: not promoted (a promotion "
+                f"only changes objects both render; add it to {t.env}'s overlay to carry it)"
+                for t in self.targets for key in t.missing]
+
     def promotion_id(self) -> str:
         blob = json.dumps([self.source, self.source_commit,
                            [(t.env, sorted((str(k), v) for k, v in t.expected.items()))
@@ -113,6 +129,27 @@ class Plan:
 
 
 # --- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The environments in promotion order: the config's `environments:`, else the ones
+    `validate` finds from overlay folder names (dev -> qa or test -> staging -> production)."""
+
+    names: tuple[str, ...]
+    from_config: bool
+    ambiguous: tuple[str, ...] = ()  # found from folders, with no place of their own
+
+    @classmethod
+    def of(cls, config: Config, units: Sequence[Unit]) -> Chain:
+        if config.environment_names:
+            return cls(tuple(config.environment_names), from_config=True)
+        names, ambiguous = promotion_order(u.environment for u in units if u.environment)
+        return cls(tuple(names), from_config=False, ambiguous=tuple(ambiguous))
+
+    def describe(self) -> str:
+        where = "" if self.from_config else ", found from overlay folder names"
+        return f"{', '.join(self.names)}{where}"
 
 
 @dataclass
@@ -125,16 +162,24 @@ class Tree:
     units: list[Unit]
     kustomize: Kustomize
     timeout: float
+    chain: Chain
+    sources: SourceMap
 
     @classmethod
-    def open(cls, root: Path, kustomize: str | None = None) -> Tree:
+    def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
+        """`origin`: the repository `root` was exported from; a Kustomize inside either is
+        refused, and a relative `kustomize.path` resolves against it (as `validate` does)."""
         config = load_config(root)
+        yamlio.configure(config.limits)
+        kcfg = config.section("kustomize")
+        # The same door as `validate`, before anything is read further or run.
+        chosen = choose_kustomize(origin or root, config, kustomize,
+                                  also_inside=(root,) if origin is not None else ())
         scan = scan_repo(root, config)
         units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
-        kcfg = config.section("kustomize")
-        return cls(root=root, config=config, scan=scan, units=units,
-                   kustomize=find_kustomize(kustomize or kcfg.get("path")),
-                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT))
+        return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
+                   timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
+                   chain=Chain.of(config, units), sources=SourceMap(root))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
@@ -143,6 +188,25 @@ class Tree:
         k = self.scan.kustomizations.get(unit.path)
         data = k.data if k else {}
         return str(data.get("namePrefix") or ""), str(data.get("nameSuffix") or "")
+
+    def _key_name(self, res: Resource, prefix: str, suffix: str, named: bool) -> str:
+        """The name an object has in every environment. Unless the config names the
+        environment's prefix/suffix, it is the name its source document is written with, so
+        affixes set anywhere (the overlay, an intermediate kustomization, a component) come off;
+        a generated ConfigMap or Secret also loses Kustomize's content hash, which differs
+        between environments whose data differs."""
+        name = base_name(res.name, prefix, suffix)
+        source = res.source_file
+        if source is None:
+            return name
+        if PurePosixPath(source).name in KUSTOMIZATION_NAMES:
+            if res.kind in ("ConfigMap", "Secret"):
+                name = _GENERATED_HASH.sub("", name)
+            return name
+        if named:
+            return name
+        doc = self.sources.find_document(source, res.kind, res.name)
+        return doc.name if doc is not None and doc.name and doc.name in res.name else name
 
     def render(self, env: str, what: str = "environment") -> EnvRender:
         cfg_env = self.config.environment(env) or Environment(name=env)
@@ -162,14 +226,15 @@ class Tree:
             if result.error:
                 raise GateError(f"{what} '{env}' does not build ({unit.path}): {result.error}")
             own_prefix, own_suffix = self._overlay_affixes(unit)
+            named = cfg_env.prefix is not None or cfg_env.suffix is not None
             prefix = cfg_env.prefix if cfg_env.prefix is not None else own_prefix
             suffix = cfg_env.suffix if cfg_env.suffix is not None else own_suffix
             for res in result.resources:
-                key = Key(res.kind, base_name(res.name, prefix, suffix))
+                key = Key(res.kind, self._key_name(res, prefix, suffix, named))
                 if key in out.resources:
                     continue
                 out.resources[key] = res
-                out.patch_names[key] = base_name(res.name, own_prefix, own_suffix)
+                out.patch_names[key] = self._key_name(res, own_prefix, own_suffix, True)
         return out
 
 
@@ -189,15 +254,23 @@ def source_values(render: EnvRender, rules: Rules) -> dict[Key, dict[str, Any]]:
     return {k: extract(r.doc, rules) for k, r in render.resources.items()}
 
 
-def chain_targets(config: Config, source: str | None,
+def chain_targets(chain: Chain, source: str | None,
                   targets: Sequence[str]) -> tuple[str, list[str]]:
-    names = config.environment_names
+    names = list(chain.names)
     if not names:
-        raise GateError("no environments in .llmops-gate.yaml: promotion needs the "
-                        "`environments:` chain (for example dev, staging, production)")
+        raise GateError("no environments: .llmops-gate.yaml has no `environments:` chain and "
+                        "no overlay folder is named after one (dev, qa, test, staging, "
+                        "production); list them in promotion order under `environments:`")
     for env in [source, *targets]:
         if env is not None and env not in names:
-            raise GateError(f"unknown environment '{env}' (known: {', '.join(names)})")
+            raise GateError(f"unknown environment '{env}' (known: {chain.describe()})")
+    unordered = [t for t in targets if t in chain.ambiguous]
+    if chain.ambiguous and (source is None or not targets or len(unordered) > 1):
+        raise GateError(f"the environments found from overlay folder names "
+                        f"({', '.join(names)}) have no clear promotion order "
+                        f"({' and '.join(chain.ambiguous)} share a place); name them with "
+                        "--from ENV --to ENV, or list them in promotion order under "
+                        "`environments:` in .llmops-gate.yaml")
     src = source or names[0]
     wanted = set(targets)
     chosen = [n for n in names if n in wanted] if targets else names[names.index(src) + 1:]
@@ -230,8 +303,9 @@ def plan_target(tree: Tree, env: str, src: Mapping[Key, Mapping[str, Any]],
             expected[key] = want
     own = _render_own(tree, env, rules, before) if expected else before
     files = _edits(tree, before, own, expected, rules)
+    missing = sorted(key for key in src if key not in before.resources)
     return TargetPlan(env=env, before=before, expected=expected, changes=changes, files=files,
-                      own=own)
+                      own=own, missing=missing)
 
 
 def _render_own(tree: Tree, env: str, rules: Rules, before: EnvRender) -> EnvRender:
@@ -419,7 +493,10 @@ def _promote_container(c: dict[str, Any], want: Mapping[str, Any], rules: Rules)
 def check_previous(tree: Tree, source: str, targets: Sequence[str],
                    src: Mapping[Key, Mapping[str, Any]], rules: Rules) -> None:
     """`require_previous`: each target only gets what the environment before it runs."""
-    names = tree.config.environment_names
+    names = list(tree.chain.names)
+    if tree.chain.ambiguous:
+        raise GateError("promotion.require_previous needs the environments' order: list them "
+                        "under `environments:` in .llmops-gate.yaml")
     problems: list[str] = []
     for env in targets:
         prev = names[names.index(env) - 1]
@@ -578,7 +655,7 @@ def plan_promotion(tree: Tree, request: Request, rules: Rules,
         src_env, src = request.values_from(tree, rules)
         source, targets = src_env, list(request.targets)
     else:
-        source, targets = chain_targets(tree.config, request.source, request.targets)
+        source, targets = chain_targets(tree.chain, request.source, request.targets)
         src = source_values(tree.render(source, "source environment"), rules)
         if rules.require_previous:
             check_previous(tree, source, targets, src, rules)
@@ -595,6 +672,7 @@ def commit_message(plan: Plan, pid: str) -> str:
     targets = ", ".join(plan.target_names)
     lines = [f"promote: {plan.source}@{plan.source_commit[:7]} -> {targets}", ""]
     lines += [c.line() for c in plan.changes]
+    lines += ["", *plan.notes()] if plan.notes() else []
     lines += ["", f"Promoted-From: {plan.source}", f"Promoted-To: {targets}",
               f"Source-Commit: {plan.source_commit}", f"Promotion-Id: {pid}"]
     return "\n".join(lines) + "\n"
@@ -626,17 +704,19 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
         journal.checkpoint("locked")
         recover(repo, say)
         head = repo.head_sha()
-        with tempfile.TemporaryDirectory(prefix="llmops-gate-promote-") as tmp:
+        with fsutil.temp_dir("llmops-gate-promote-") as tmp:
             export = Path(tmp) / "tree"
             export.mkdir()
             repo.export(head, export)
-            tree = Tree.open(export, request.kustomize)
+            tree = Tree.open(export, request.kustomize, origin=repo.root)
             rules = Rules.from_config(tree.config)
             targets = (request.targets if request.values_from is not None else
-                       chain_targets(tree.config, request.source, request.targets)[1])
+                       chain_targets(tree.chain, request.source, request.targets)[1])
             overlay_paths = [u.path for env in targets for u in tree.env_units(env)]
             base_branch = preflight(repo, overlay_paths)
             plan, _ = plan_promotion(tree, request, rules, head)
+            for note in plan.notes():
+                say(f"warning: {note}")
             if not plan.changes:
                 return Outcome("up-to-date", plan=plan, text="already up to date",
                                base_branch=base_branch, branch=base_branch)
@@ -645,7 +725,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                     atomic_write(tree.root / rel, text)
             if request.dry_run:
                 text = file_diff(plan)
-                tree2 = Tree.open(export, request.kustomize)
+                tree2 = Tree.open(export, request.kustomize, origin=repo.root)
                 for t in plan.targets:
                     after = render_text(tree2.render(t.env))
                     text += "".join(difflib.unified_diff(
@@ -654,7 +734,7 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                         fromfile=f"{t.env} (rendered, now)",
                         tofile=f"{t.env} (rendered, promoted)"))
                 return Outcome("dry-run", plan=plan, text=text, base_branch=base_branch)
-            tree_after = Tree.open(export, request.kustomize)
+            tree_after = Tree.open(export, request.kustomize, origin=repo.root)
             problems = verify(tree_after, plan, rules)
             if problems:
                 raise Refused("the promoted overlays do not render as planned; nothing was "
@@ -662,8 +742,9 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             if request.validate:
                 from llmops_gate.engine import Options, validate_repo
 
+                # The Kustomize the door chose for this promotion, not the export's config.
                 report = validate_repo(export, Options(envs=list(plan.target_names),
-                                                       kustomize=request.kustomize))
+                                                       kustomize=tree.kustomize.argv[0]))
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)
@@ -676,20 +757,28 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                                         f"{'-'.join(plan.target_names)}-{head[:7]}")
             _switch_branch(repo, branch, head)
         files = {rel: text for t in plan.targets for rel, text in t.files.items()}
-        journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
-                                             "branch": branch, "base_branch": base_branch,
-                                             "files": plan.originals, "new_files": files})
-        journal.checkpoint("journal")
+        commit: str | None = None
         try:
+            journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,
+                                                 "branch": branch, "base_branch": base_branch,
+                                                 "files": plan.originals, "new_files": files})
+            journal.checkpoint("journal")
             for i, (rel, text) in enumerate(sorted(files.items())):
                 (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(repo.root / rel, text)
                 if i == 0:
                     journal.checkpoint("write")
             journal.checkpoint("written")
-            commit = repo.commit_paths(sorted(files), message, request.author,
-                                       request.run_hooks)
+            # SIGINT/SIGTERM during the commit is acted on once it is done (a commit cut in
+            # two would leave HEAD and the files disagreeing), see llmops_gate.interrupt.
+            with interrupt.deferred():
+                commit = repo.commit_paths(sorted(files), message, request.author,
+                                           request.run_hooks)
         except BaseException:
+            if commit is not None:  # stopped right after the commit: fully promoted
+                journal.clear_journal(repo.git_dir)
+                raise
+            # Stopped (an error, SIGINT/SIGTERM) before it: put everything back as it was.
             journal.restore_files(repo.root, plan.originals)
             try:
                 repo.reset_paths(sorted(plan.originals))
@@ -697,8 +786,10 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             finally:
                 journal.clear_journal(repo.git_dir)
             raise
-        journal.checkpoint("committed")
-        journal.clear_journal(repo.git_dir)
+        try:
+            journal.checkpoint("committed")
+        finally:  # committed: the journal has nothing left to restore, even if stopped here
+            journal.clear_journal(repo.git_dir)
         return Outcome("promoted", plan=plan, commit=commit, promotion_id=pid,
                        text=message, branch=branch, base_branch=base_branch)
 

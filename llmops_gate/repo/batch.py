@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,8 +43,9 @@ from llmops_gate.repo.kustomize import (
     kustomization_text,
     parse_docs,
     render_unit,
-    spawn,
+    run_child,
 )
+from llmops_gate.yamlio import fsutil
 from llmops_gate.yamlio.sourcemap import SourceMap, child
 
 MARKER = "llmops-gate.internal/batch-member"
@@ -203,7 +203,7 @@ def split_stream(text: str, units: Sequence[Unit], wrapper_dir: Path, repo: Path
             out.append(None)
             continue
         try:
-            docs = [yamlio.load(c) for c in chunks[i]]
+            docs = [yamlio.load(c, loader=yamlio.KubeLoader) for c in chunks[i]]
         except yaml.YAMLError:
             out.append(None)
             continue
@@ -237,12 +237,16 @@ def _attempt(kustomize: Kustomize, units: Sequence[Unit], repo: Path, timeout: f
              ) -> tuple[list[list[Resource] | None], float]:
     limit = yamlio.current().max_stream_bytes
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-batch-") as tmp:
+    with fsutil.temp_dir("llmops-gate-batch-") as tmp:
         write_wrapper(Path(tmp), [repo / u.path for u in units])
         try:
-            code, out, err = spawn(kustomize, tmp, timeout, limit * len(units))
-        except BuildError:  # timed out, or over the limit: each overlay's own build decides
-            raise _Failed() from None
+            # The same door and bounds as a single build (the memory ceiling is per process;
+            # a batch of BATCH_MAX small overlays needs about 10 MB more than one).
+            code, out, err = run_child([*kustomize.argv, tmp], cwd=tmp, timeout=timeout,
+                                       max_bytes=limit * len(units),
+                                       memory=yamlio.current().kustomize_memory)
+        except BuildError:  # timed out, too much output, out of memory, stopping: each
+            raise _Failed() from None  # overlay's own build decides, and says so
         if code != 0:
             message = err.decode("utf-8", "replace")
             m = _FAILED_MEMBER.search(message)

@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -42,6 +41,7 @@ from llmops_gate.repo.discover import (
     discover_units,
     scan_repo,
 )
+from llmops_gate.yamlio import fsutil
 
 GIT_TIMEOUT = 120.0
 # Files whose change alters how every unit is validated.
@@ -84,21 +84,27 @@ def _git_text(repo: Path, *args: str) -> str:
     return _git(repo, *args).decode("utf-8", "replace").strip()
 
 
-def resolve_base(repo: Path, rev: str) -> tuple[str, str]:
-    """(commit of REV, merge base of REV and HEAD); raises GateError for a bad revision."""
+def resolve_commit(repo: Path, rev: str, what: str = "--changed-since") -> str:
+    """The commit REV names in `repo`; GateError (naming the option `what`) when it names none."""
     if rev.startswith("-"):
-        raise GateError(f"--changed-since: '{rev}' is not a revision")
+        raise GateError(f"{what}: '{rev}' is not a revision")
     try:
         _git_text(repo, "rev-parse", "--is-inside-work-tree")
     except GateError:
-        raise GateError(f"--changed-since: {repo} is not inside a Git work tree") from None
+        raise GateError(f"{what}: {repo} is not inside a Git work tree") from None
     try:
-        commit = _git_text(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                           f"{rev}^{{commit}}")
+        return _git_text(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                         f"{rev}^{{commit}}")
     except GateError:
-        raise GateError(f"--changed-since: unknown revision '{rev}' in {repo}") from None
+        raise GateError(f"{what}: unknown revision '{rev}' in {repo}") from None
+
+
+def resolve_base(repo: Path, rev: str, head: str = "HEAD",
+                 what: str = "--changed-since") -> tuple[str, str]:
+    """(commit of REV, merge base of REV and `head`); raises GateError for a bad revision."""
+    commit = resolve_commit(repo, rev, what)
     try:
-        merge_base = _git_text(repo, "merge-base", commit, "HEAD")
+        merge_base = _git_text(repo, "merge-base", commit, head)
     except GateError:
         # No common history (or a shallow clone without it): compare with REV itself.
         merge_base = commit
@@ -109,13 +115,17 @@ def _split_z(data: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in data.split(b"\0") if p]
 
 
-def changed_paths(repo: Path, base: str) -> tuple[set[str], set[str]]:
+def changed_paths(repo: Path, base: str, head: str | None = None,
+                  tree: Path | None = None) -> tuple[set[str], set[str]]:
     """(every changed path, the ones that no longer exist in the work tree), repo-relative.
 
-    Paths outside `repo` (when it is a subfolder of the Git work tree) are left out.
+    Paths outside `repo` (when it is a subfolder of the Git work tree) are left out. With
+    `head`, the change is the one between two commits (no work tree, no untracked files), and
+    `tree` is the folder holding `head`'s files (an export of it).
     """
+    revs = [base] if head is None else [base, head]
     out = _git(repo, "diff", "--relative", "--name-status", "-z", "-M", "--no-ext-diff",
-               base, "--", ".")
+               *revs, "--", ".")
     parts = _split_z(out)
     changed: set[str] = set()
     gone: set[str] = set()
@@ -134,9 +144,11 @@ def changed_paths(repo: Path, base: str) -> tuple[set[str], set[str]]:
         if status[:1] == "D":
             gone.add(path)
         i += 2
-    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
-    changed |= set(_split_z(untracked))
-    gone = {p for p in gone if not (repo / p).exists()}
+    if head is None:
+        untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+        changed |= set(_split_z(untracked))
+    root = tree if tree is not None else repo
+    gone = {p for p in gone if not (root / p).exists()}
     return changed, gone
 
 
@@ -222,7 +234,7 @@ def _application_paths(repo: Path, manifest: str) -> set[str]:
     return out
 
 
-def _extract_revision(repo: Path, commit: str, dest: Path) -> None:
+def export_revision(repo: Path, commit: str, dest: Path) -> None:
     """The repo folder's tree at `commit`, written under `dest` (Git's own archive format)."""
     prefix = _git_text(repo, "rev-parse", "--show-prefix")
     treeish = f"{commit}:{prefix}" if prefix else commit
@@ -268,15 +280,16 @@ def _inside(path: Path, repo: Path) -> bool:
 
 
 def _old_units(repo: Path, commit: str, config: Config, units: Sequence[Unit],
-               gone: set[str]) -> tuple[list[Unit], dict[str, set[str]], bool]:
+               gone: set[str], root: Path | None = None
+               ) -> tuple[list[Unit], dict[str, set[str]], bool]:
     """Against the tree at `commit`: (units gone since, current overlays whose old closure
     held a path in `gone`, whether the config still fits the old tree)."""
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-base-") as tmp:
+    with fsutil.temp_dir("llmops-gate-base-") as tmp:
         old_root = Path(tmp, "tree")
         old_root.mkdir()
-        _extract_revision(repo, commit, old_root)
+        export_revision(repo, commit, old_root)
         old_config = config
-        if config.path is None or _inside(config.path, repo):
+        if config.path is None or _inside(config.path, root or repo):
             # The environments as they were then, so a removed overlay keeps its name.
             try:
                 old_config = load_config(old_root)
@@ -295,15 +308,21 @@ def _old_units(repo: Path, commit: str, config: Config, units: Sequence[Unit],
 
 
 def select_changed(repo: Path, rev: str, config: Config, scan: RepoScan,
-                   units: Sequence[Unit]) -> ChangeSet:
-    """The units among `units` that the change since `rev` can affect."""
-    _, merge_base = resolve_base(repo, rev)
-    changed, gone = changed_paths(repo, merge_base)
-    reason = validation_change(changed, config, repo)
+                   units: Sequence[Unit], head: str | None = None,
+                   tree: Path | None = None) -> ChangeSet:
+    """The units among `units` that the change since `rev` can affect.
+
+    By default the change reaches the work tree of `repo`; with `head` (a commit) it ends
+    there instead, and `tree` is an export of that commit which `scan` and `units` describe.
+    """
+    _, merge_base = resolve_base(repo, rev, head or "HEAD")
+    changed, gone = changed_paths(repo, merge_base, head, tree)
+    root = tree if tree is not None else repo
+    reason = validation_change(changed, config, root)
     removed: list[Unit] = []
     why: dict[str, set[str]] = {}
     if gone:
-        removed, why, fits = _old_units(repo, merge_base, config, units, gone)
+        removed, why, fits = _old_units(repo, merge_base, config, units, gone, root)
         if not fits and reason is None:
             reason = "the config does not fit the base revision"
     if reason is not None:
@@ -319,7 +338,7 @@ def select_changed(repo: Path, rev: str, config: Config, scan: RepoScan,
     gone_overlays = {u.path for u in removed if u.kind == "overlay"}
     for unit in units:
         if unit.kind == "manifest" and unit.path not in why and gone_overlays:
-            hit = sorted(_application_paths(repo, unit.path) & gone_overlays)
+            hit = sorted(_application_paths(root, unit.path) & gone_overlays)
             if hit:
                 why[unit.path] = {f"{hit[0]} (removed; deployed by it)"}
     selected = tuple(u for u in units if u.path in why)

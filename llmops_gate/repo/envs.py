@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.config import load_config
+from llmops_gate.config import load_config, promotion_order
 from llmops_gate.errors import GateError
 from llmops_gate.repo.discover import discover_units, manifest_files, scan_repo
 
@@ -45,8 +45,8 @@ def environments(repo: Path) -> list[EnvInfo]:
         return None
 
     out: list[EnvInfo] = []
-    names = config.environment_names or list(dict.fromkeys(
-        u.environment for u in units if u.environment))
+    names = config.environment_names or promotion_order(
+        u.environment for u in units if u.environment)[0]
     for name in names:
         overlays = tuple(u.path for u in units if u.environment == name)
         env = config.environment(name)
@@ -85,13 +85,21 @@ def applications(repo: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def retarget(app: Mapping[str, Any], repo_url: str | None,
-             revision: str | None) -> dict[str, Any]:
-    """A copy of `app` with its Git source(s) pointing at `repo_url` and `revision`.
+             revision: str | None, namespace: str | None = None) -> dict[str, Any]:
+    """A copy of `app` with its Git source(s) pointing at `repo_url` and `revision`, and in
+    `namespace` (the ArgoCD instance's) when given.
 
     Helm-chart sources (`chart:` instead of `path:`) of a multi-source Application are left as
     they are: they do not come from the GitOps repo.
     """
     out: dict[str, Any] = json.loads(json.dumps(app))
+    if namespace:
+        # An Application only takes effect in the namespace of the ArgoCD that runs it, and
+        # `oc apply -n` refuses an object whose own namespace differs.
+        meta = out.get("metadata")
+        if not isinstance(meta, dict):
+            meta = out["metadata"] = {}
+        meta["namespace"] = namespace
     spec = out.get("spec") if isinstance(out.get("spec"), dict) else None
     if spec is None:
         return out

@@ -17,11 +17,22 @@ here, and the overlay is refused, with a finding naming the file and line, when 
 - includes itself through its bases: `kustomization-cycle`;
 - cannot be read safely: `kustomization-invalid`.
 
+It also screens, before Kustomize reads them, every file the build would read (resources,
+components, patch and strategic-merge patch files, generator `files`/`envs`, `configurations`,
+`crds`, replacement sources, plugin configs, and patches written inline) with the limits of the
+`parse` validator (`llmops_gate.yamlio`: size, alias count and expansion, depth, binary data,
+encoding), because Kustomize has none: an alias bomb in a base makes `kubectl kustomize` grow
+to many GiB. A refused input is `build-input-unsafe`, naming the input's own file and line.
+And it counts the files the build reads as Kustomize does, building a base again at each
+inclusion: over `limits.max_build_files` is `build-too-large` (bases that include each other's
+siblings multiply a build without any file being large).
+
 Kustomize's own load restrictor stays at its default (`LoadRestrictionsRootOnly`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -58,7 +69,43 @@ HINTS = {
                          "the root, no symlinks that lead out of it)",
     "kustomization-cycle": "remove the entry that includes a kustomization from its own bases",
     "kustomization-invalid": "fix the kustomization file so it can be read",
+    "build-input-unsafe": "fix the file named (the `parse` finding on it says the same); "
+                          "Kustomize is never run on input the YAML limits refuse",
+    "build-too-large": "include each base once (bases that include each other's siblings "
+                       "multiply the build), or raise limits.max_build_files",
 }
+
+# Generator sources that Kustomize only copies into a ConfigMap or Secret (it does not parse
+# them as YAML): only their size is screened, unless they are YAML files.
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@functools.lru_cache(maxsize=65536)
+def _screen_cached(path: str, size: int, mtime_ns: int, limits: yamlio.Limits, as_yaml: bool
+                   ) -> tuple[str, str, int | None, int | None] | None:
+    """(rule, problem, line, column) of a file's refusal by the YAML limits, else None.
+    Keyed by size and mtime: the bases many overlays share are read once per run."""
+    del size, mtime_ns
+    try:
+        raw = yamlio.read_bytes(Path(path), limits.max_file_bytes)
+        if as_yaml:
+            yamlio.inspect(yamlio.decode(raw, Path(path).name), limits)
+    except yamlio.UnsafeYAML as exc:
+        line, column = yamlio.yaml_error_position(exc)
+        return exc.rule, str(exc.problem), line, column
+    except (OSError, yaml.YAMLError):
+        return None  # unreadable or a syntax error: Kustomize reports it, within its bounds
+    return None
+
+
+def screen_file(path: Path, as_yaml: bool = True) -> tuple[str, str, int | None, int | None] | None:
+    """Whether `path` passes the `parse` validator's limits (see `_screen_cached`)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _screen_cached(str(path.resolve()), st.st_size, st.st_mtime_ns, yamlio.current(),
+                          as_yaml)
 
 
 def looks_remote(ref: str) -> bool:
@@ -79,23 +126,44 @@ def _paths(items: Any) -> Iterator[str]:
 
 def file_refs(data: dict[str, Any]) -> Iterator[str]:
     """Every local file path a kustomization names, as written."""
+    for ref, _ in file_reads(data):
+        yield ref
+
+
+def file_reads(data: dict[str, Any]) -> Iterator[tuple[str, bool]]:
+    """Every local file path a kustomization names, and whether Kustomize parses it as YAML
+    (generator sources are copied, not parsed)."""
     for ref in strings(data.get("patchesStrategicMerge")):
         if "\n" not in ref:
-            yield ref
+            yield ref, True
     for key in ("patches", "patchesJson6902", "replacements"):
-        yield from _paths(data.get(key))
+        for ref in _paths(data.get(key)):
+            yield ref, True
     for key in ("configMapGenerator", "secretGenerator"):
         for gen in data.get(key) or []:
             if isinstance(gen, dict):
                 for entry in [*strings(gen.get("files")), *strings(gen.get("envs"))]:
-                    yield entry.split("=", 1)[-1]
+                    ref = entry.split("=", 1)[-1]
+                    yield ref, ref.endswith(YAML_SUFFIXES)
                 if isinstance(gen.get("env"), str):
-                    yield gen["env"]
+                    yield gen["env"], False
     for key in ("configurations", "crds"):
-        yield from strings(data.get(key))
+        for ref in strings(data.get(key)):
+            yield ref, True
     openapi = data.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
-        yield openapi["path"]
+        yield openapi["path"], True
+
+
+def inline_patches(data: dict[str, Any]) -> Iterator[str]:
+    """Patches written inside the kustomization: YAML text Kustomize parses too."""
+    for ref in strings(data.get("patchesStrategicMerge")):
+        if "\n" in ref:
+            yield ref
+    for key in ("patches", "patchesJson6902"):
+        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
+            if isinstance(item, dict) and isinstance(item.get("patch"), str):
+                yield item["patch"]
 
 
 def _is_plugin(doc: Any) -> bool:
@@ -116,6 +184,49 @@ class _Walk:
         self.unit = unit
         self.allow_remote = allow_remote
         self.findings: list[Finding] = []
+        self.limit = yamlio.current().max_build_files
+        self.distinct = 0  # files screened so far; past the limit the rest are not read
+        self.entries = 0  # entries of the distinct kustomizations visited so far
+        self.too_large = False
+        self.own: dict[str, int] = {}  # kustomization folder -> files it reads itself
+        self.children: dict[str, list[str]] = {}  # -> folders it includes, as often as it does
+        self.weight: dict[str, int] = {}  # -> files one build of it reads, inclusions counted
+
+    def read(self, k: Kustomization, ref: str, path: Path, as_yaml: bool = True) -> bool:
+        """Count and screen one file the build reads; False when it is refused."""
+        self.own[k.folder] = self.own.get(k.folder, 0) + 1
+        self.distinct += 1
+        if self.distinct > self.limit or not path.is_file():
+            return True
+        refused = screen_file(path, as_yaml)
+        if refused is None:
+            return True
+        rule, problem, line, column = refused
+        where = f"{k.file}:{k.line_of(ref)}" if k.line_of(ref) else k.file
+        self.findings.append(Finding(
+            validator="build", rule="build-input-unsafe", severity=Severity.ERROR,
+            message=f"not built: '{self.rel(path)}', which the build reads (listed in "
+                    f"{where}), is refused before Kustomize runs ({rule}): {problem}",
+            overlay=self.unit.path, environment=self.unit.environment, file=self.rel(path),
+            line=line, column=column, hint=HINTS["build-input-unsafe"]))
+        return False
+
+    def inline(self, k: Kustomization, text: str) -> None:
+        """A patch written inside the kustomization is YAML that Kustomize parses as well."""
+        try:
+            yamlio.inspect(text)
+        except yamlio.UnsafeYAML as exc:
+            line, column = yamlio.yaml_error_position(exc)
+            start = k.line_of(text)
+            self.findings.append(Finding(
+                validator="build", rule="build-input-unsafe", severity=Severity.ERROR,
+                message=f"not built: a patch written inline in {k.file} is refused before "
+                        f"Kustomize runs ({exc.rule}): {exc.problem}",
+                overlay=self.unit.path, environment=self.unit.environment, file=k.file,
+                line=start + line if start and line else start, column=column,
+                hint=HINTS["build-input-unsafe"]))
+        except yaml.YAMLError:
+            pass  # a syntax error: Kustomize reports it
 
     def finding(self, rule: str, message: str, k: Kustomization, text: str | None) -> None:
         self.findings.append(Finding(
@@ -154,6 +265,14 @@ class _Walk:
             self.findings[-1] = replace(self.findings[-1], line=k.error_line)
             return []
         data = k.data
+        # Entries are counted before any of them is looked at, so a kustomization listing
+        # thousands of files is refused without touching them.
+        self.entries += 1 + sum(len(list(strings(data.get(key)))) for key in FOLDER_KEYS) + sum(
+            1 for _ in file_reads(data)) + sum(
+            len(data[key]) for key in PLUGIN_KEYS if isinstance(data.get(key), list))
+        if self.entries > self.limit:
+            self.too_large = True
+            return []
         for key in HELM_KEYS:
             if key in data:
                 self.finding("kustomize-helm", f"'{key}': Helm chart inflation is never enabled "
@@ -162,8 +281,10 @@ class _Walk:
         for key in FOLDER_KEYS:
             for ref in strings(data.get(key)):
                 folders.extend(self.folder_ref(k, key, ref))
-        for ref in file_refs(data):
-            self.file_ref(k, ref)
+        for ref, as_yaml in file_reads(data):
+            self.file_ref(k, ref, as_yaml)
+        for text in inline_patches(data):
+            self.inline(k, text)
         for key in PLUGIN_KEYS:
             for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
                 if isinstance(item, dict):
@@ -192,7 +313,10 @@ class _Walk:
                          f"{'a symlink target ' if path.is_symlink() else ''}outside the "
                          "repository", k, ref)
             return ()
-        return (self.rel(path),) if path.is_dir() else ()
+        if path.is_dir():
+            return (self.rel(path),)
+        self.read(k, ref, path)
+        return ()
 
     def lexical(self, k: Kustomization, key: str, ref: str, path: Path) -> None:
         """A path that does not exist may still climb out of the repository with `..`."""
@@ -200,7 +324,7 @@ class _Walk:
             self.finding("path-outside-repo", f"'{key}' entry '{ref}' points outside the "
                          "repository", k, ref)
 
-    def file_ref(self, k: Kustomization, ref: str) -> None:
+    def file_ref(self, k: Kustomization, ref: str, as_yaml: bool = True) -> None:
         path = self.local(k, ref)
         if not os.path.lexists(path):
             self.lexical(k, "path", ref, path)
@@ -208,6 +332,8 @@ class _Walk:
             self.finding("path-outside-repo", f"'{ref}' resolves to "
                          f"{'a symlink target ' if path.is_symlink() else ''}outside the "
                          "repository", k, ref)
+        else:
+            self.read(k, ref, path, as_yaml)
 
     def plugin_ref(self, k: Kustomization, key: str, ref: str) -> Iterable[str]:
         path = self.local(k, ref)
@@ -219,6 +345,8 @@ class _Walk:
             return ()
         if path.is_dir():
             return (self.rel(path),)
+        if not self.read(k, ref, path):
+            return ()
         try:
             docs = list(yamlio.load_all(yamlio.read_text(path, root=self.root)))
         except (OSError, yaml.YAMLError):
@@ -235,9 +363,15 @@ class _Walk:
         done: set[str] = set()
         stack: list[tuple[str, bool, Kustomization | None, str | None]] = [
             (start, False, None, None)]
-        while stack:
+        first: Kustomization | None = None
+        while stack and not self.too_large:
             folder, leaving, parent, ref = stack.pop()
             if leaving:
+                # Kustomize builds an included base again at each inclusion: so does the count.
+                total = 1 + self.own.get(folder, 0) + sum(
+                    self.weight.get(c, 0) for c in self.children.get(folder, ())
+                    if c not in on_path)
+                self.weight[folder] = min(total, self.limit + 1)
                 on_path.discard(folder)
                 done.add(folder)
                 continue
@@ -254,13 +388,24 @@ class _Walk:
                 continue
             on_path.add(folder)
             stack.append((folder, True, None, None))
-            for child in self.visit(k):
+            if folder == start:
+                first = k
+            self.children[folder] = children = self.visit(k)
+            for child in children:
                 if child in on_path:
                     raw = next((r for r in self._refs(k) if self._target(k, r) == child), child)
                     self.finding("kustomization-cycle", f"'{raw}' includes '{child}', which "
                                  "already includes this kustomization (a cycle)", k, raw)
                 elif child not in done:
                     stack.append((child, False, k, child))
+        if first is not None and (self.too_large or self.weight.get(start, 0) > self.limit):
+            self.findings.append(Finding(
+                validator="build", rule="build-too-large", severity=Severity.ERROR,
+                message=f"not built: building this overlay reads more than {self.limit} files "
+                        "(limits.max_build_files), counting each inclusion of a base, as "
+                        "Kustomize builds it again each time",
+                overlay=self.unit.path, environment=self.unit.environment, file=first.file,
+                line=1, hint=HINTS["build-too-large"]))
         return self.findings
 
     def _refs(self, k: Kustomization) -> Iterator[str]:

@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "lint": "llmops_gate.validators.lint:check",
     "parse": "llmops_gate.validators.parse:check",
     "schema": "llmops_gate.validators.schema:check",
+    "admission": "llmops_gate.validators.admission:check",
     "policy": "llmops_gate.validators.policy:check",
     "tekton": "llmops_gate.validators.tekton:check",
 }

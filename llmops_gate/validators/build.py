@@ -22,6 +22,37 @@ RULES = {
         "file, malformed YAML, a patch that is not a valid strategic-merge or JSON 6902 "
         "patch) and check with `kubectl kustomize OVERLAY`.",
     ),
+    "kustomize-memory": RuleDoc(
+        "kustomize-memory",
+        "Kustomize builds each overlay within its memory ceiling (limits.kustomize_memory).",
+        "Every Kustomize process runs with a memory ceiling (default 2 GiB), so one pull "
+        "request cannot exhaust the machine that validates it. An overlay whose build needs "
+        "more is reported instead of built. Raise `limits.kustomize_memory` if the overlay is "
+        "legitimately that large; otherwise find what multiplies its resources.",
+    ),
+    "kustomize-timeout": RuleDoc(
+        "kustomize-timeout",
+        "Kustomize builds each overlay within the timeout.",
+        "A build that takes longer than `kustomize.timeout` (or `--timeout`) is stopped with "
+        "every process it started. Raise the timeout if the build is slow but finite.",
+    ),
+    "build-input-unsafe": RuleDoc(
+        "build-input-unsafe",
+        "Every file an overlay's build reads passes the YAML safety limits first.",
+        "Before Kustomize runs, every file its build would read (resources, components, "
+        "patches, generator sources, configurations, CRDs, replacement sources) is screened "
+        "with the `parse` limits: size, alias count and expansion, depth, binary data, "
+        "encoding. Kustomize has no such limits (an alias bomb makes it grow without bound), "
+        "so an overlay with a refused input is not built. Fix the file named.",
+    ),
+    "build-too-large": RuleDoc(
+        "build-too-large",
+        "An overlay's build reads at most limits.max_build_files files.",
+        "Kustomize builds a base again every time it is included, so bases that include each "
+        "other's siblings can make one build read a file thousands of times. The count is "
+        "made before Kustomize runs; raise `limits.max_build_files` if the overlay is "
+        "legitimately that large.",
+    ),
     "parse-error": RuleDoc(
         "parse-error",
         "Every plain manifest file is valid YAML.",
@@ -60,6 +91,14 @@ def check_unit(ctx: Context, result: UnitResult) -> Iterator[Finding]:
                       environment=unit.environment, file=file,
                       hint="raise --timeout (or kustomize.timeout in .llmops-gate.yaml) if "
                            "the build is slow but finite")
+        return
+    if result.out_of_memory:
+        yield Finding(validator="build", rule="kustomize-memory", severity=Severity.ERROR,
+                      message=f"overlay not built: {result.error}", overlay=unit.path,
+                      environment=unit.environment, file=file,
+                      hint="raise limits.kustomize_memory in .llmops-gate.yaml if the overlay "
+                           "is legitimately this large; otherwise look for what multiplies "
+                           "its resources (bases included many times, huge generators)")
         return
     yield Finding(
         validator="build",

@@ -12,6 +12,10 @@ every YAML text the tool reads goes through here:
 - `inspect` does the same walk and also returns duplicate mapping keys, which PyYAML (and the
   cluster) would silently resolve to the last value.
 
+`KubeLoader` reads a plain manifest as kubectl and ArgoCD do (sigs.k8s.io/yaml over go-yaml
+v2: `N` is false, `1e3` is 1000, `12:30:00` a string) and `KustomizeLoader` a Kustomize source
+as Kustomize does (llmops_gate.yamlio.reading); `load*` and `compose_all` take either as `loader`.
+
 Every refusal is an `UnsafeYAML`, a `yaml.YAMLError` with a rule id, line and column, so code
 that already catches `yaml.YAMLError` turns it into a finding instead of a traceback.
 """
@@ -28,6 +32,9 @@ from typing import Any
 
 import yaml
 from yaml import events
+
+from llmops_gate.yamlio.reading import KubeLoader as KubeLoader
+from llmops_gate.yamlio.reading import KustomizeLoader as KustomizeLoader
 
 try:
     SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -46,6 +53,11 @@ class Limits:
     max_depth: int = 100
     max_aliases: int = 10_000
     max_alias_expansion: int = 100_000
+    # Not YAML limits, but bounds on what one overlay's build may cost (llmops_gate.guard and
+    # llmops_gate.kustomize): files its build reads, counting each inclusion of a base, and
+    # the memory ceiling of every Kustomize (and kubeconform) process.
+    max_build_files: int = 5_000
+    kustomize_memory: int = 2 * 1024 * MiB
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Limits:
@@ -61,7 +73,11 @@ CEILINGS: dict[str, int] = {
     "max_depth": 500,
     "max_aliases": 1_000_000,
     "max_alias_expansion": 10_000_000,
+    "max_build_files": 1_000_000,
+    "kustomize_memory": 8 * 1024 * MiB,
 }
+# Lower bounds where 1 would make no sense (a Go binary does not start in less).
+FLOORS: dict[str, int] = {"kustomize_memory": 16 * MiB}
 
 _default = Limits()
 
@@ -332,19 +348,24 @@ def check(text: str, limits: Limits | None = None) -> None:
     _walk(text, limits or _default, "<text>")
 
 
-def load(text: str, limits: Limits | None = None) -> Any:
+Loader = type[yaml.SafeLoader]
+
+
+def load(text: str, limits: Limits | None = None, loader: Loader = SafeLoader) -> Any:
     check(text, limits)
-    return yaml.load(text, Loader=SafeLoader)
+    return yaml.load(text, Loader=loader)
 
 
-def load_all(text: str, limits: Limits | None = None) -> Iterator[Any]:
+def load_all(text: str, limits: Limits | None = None,
+             loader: Loader = SafeLoader) -> Iterator[Any]:
     check(text, limits)
-    return yaml.load_all(text, Loader=SafeLoader)
+    return yaml.load_all(text, Loader=loader)
 
 
-def compose_all(text: str, limits: Limits | None = None) -> Iterator[yaml.Node | None]:
+def compose_all(text: str, limits: Limits | None = None,
+                loader: Loader = SafeLoader) -> Iterator[yaml.Node | None]:
     check(text, limits)
-    return yaml.compose_all(text, Loader=SafeLoader)
+    return yaml.compose_all(text, Loader=loader)
 
 
 def load_file(path: Path, root: Path | None = None) -> Any:

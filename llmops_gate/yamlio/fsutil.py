@@ -1,11 +1,53 @@
-"""Writing files so that nothing is ever half-written: a temporary file, then a rename."""
+"""Writing files so that nothing is ever half-written: a temporary file, then a rename; and
+temporary folders that a stopped run still removes."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+_temp_lock = threading.Lock()
+_temp_dirs: set[str] = set()
+
+
+@contextlib.contextmanager
+def temp_dir(prefix: str) -> Iterator[str]:
+    """A temporary folder (like `tempfile.TemporaryDirectory`), also known to
+    `remove_temp_dirs`, which a run stopped by SIGINT/SIGTERM calls before it exits, whatever
+    its threads are doing."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    with _temp_lock:
+        _temp_dirs.add(path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        with _temp_lock:
+            _temp_dirs.discard(path)
+
+
+def track_temp(path: str) -> None:
+    """Have `remove_temp_dirs` remove `path` too (a folder whose owner removes it itself)."""
+    with _temp_lock:
+        _temp_dirs.add(path)
+
+
+def untrack_temp(path: str) -> None:
+    with _temp_lock:
+        _temp_dirs.discard(path)
+
+
+def remove_temp_dirs() -> None:
+    """Remove every temporary folder `temp_dir` made that is still there."""
+    with _temp_lock:
+        paths = list(_temp_dirs)
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def atomic_write(path: Path, data: str | bytes, encoding: str = "utf-8") -> None:

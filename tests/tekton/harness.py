@@ -248,8 +248,9 @@ def run_task(task: Mapping[str, Any], params: Mapping[str, str | list[str]] | No
             if not ref or set(item.get("valueFrom") or {}) != {"secretKeyRef"}:
                 raise Unsupported(f"env '{item['name']}' source {item.get('valueFrom')}")
             secret = secrets.get(sub.string(ref["name"])) or {}
-            if ref["key"] in secret:
-                env[item["name"]] = secret[ref["key"]]
+            key = sub.string(ref["key"])  # Tekton substitutes params in the key too
+            if key in secret:
+                env[item["name"]] = secret[key]
             elif not ref.get("optional"):
                 raise TaskError(f"env '{item['name']}': secret {ref['name']} key {ref['key']} "
                                 "is missing and not optional")

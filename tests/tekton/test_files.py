@@ -49,8 +49,8 @@ def test_tekton_folder_is_clean_under_our_validators() -> None:
 def test_tekton_checks_see_every_task_pipeline_and_run() -> None:
     result = run_cli("validate", TEKTON, "--only", "build", "--format", "json")
     assert result.code == 0, result.stderr
-    # 5 Tasks + 1 Pipeline + the template PipelineRun, and the 7 Triggers objects
-    assert result.json()["summary"]["resources"] == 14
+    # 6 Tasks + 1 Pipeline + the template PipelineRun, and the 7 Triggers objects
+    assert result.json()["summary"]["resources"] == 15
 
 
 def test_example_tekton_folder_is_clean() -> None:
@@ -89,7 +89,7 @@ def test_kustomization_lists_every_task_and_pipeline() -> None:
                            text=True, timeout=60, check=True).stdout
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(built))
     assert ("Pipeline", "llmops-gate-pr-validation") in kinds
-    assert [k for k, _ in kinds].count("Task") == 5
+    assert [k for k, _ in kinds].count("Task") == 6
 
 
 def test_the_pipeline_fans_out_over_the_plan_and_summarises_in_finally() -> None:

@@ -66,6 +66,46 @@ def _scalar(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
+def _get(doc: Any, path: Sequence[PathPart]) -> Any:
+    for part in path:
+        if isinstance(part, int) and isinstance(doc, list) and 0 <= part < len(doc):
+            doc = doc[part]
+        elif isinstance(doc, Mapping):
+            doc = doc.get(part)
+        else:
+            return None
+    return doc
+
+
+def _split_image(image: str) -> tuple[str, str | None, str | None]:
+    rest, _, digest = image.partition("@")
+    slash, colon = rest.rfind("/"), rest.rfind(":")
+    if colon > slash:
+        return rest[:colon], rest[colon + 1:], digest or None
+    return rest, None, digest or None
+
+
+def _image_entry(entries: Any, image: Any) -> int | None:
+    """Index of the last `images:` entry that would turn some image into `image`: its new (or
+    same) name is the image's name and the tag or digest it sets is the image's."""
+    if not isinstance(entries, list) or not isinstance(image, str):
+        return None
+    name, tag, digest = _split_image(image)
+    for i in reversed(range(len(entries))):
+        e = entries[i]
+        if not isinstance(e, Mapping) or str(e.get("newName") or e.get("name") or "") != name:
+            continue
+        sets = [k for k in ("newName", "newTag", "digest") if e.get(k) is not None]
+        if not sets:
+            continue
+        if e.get("newTag") is not None and str(e["newTag"]) != tag:
+            continue
+        if e.get("digest") is not None and str(e["digest"]) != digest:
+            continue
+        return i
+    return None
+
+
 def _targets(target: Any, res: Resource) -> bool:
     if not isinstance(target, Mapping):
         return True
@@ -128,6 +168,13 @@ class Locator:
                 continue
             folder = str(PurePosixPath(kfile).parent)
             knode = self._kustomization_node(kfile)
+            # Kustomize runs a kustomization's `images:` after its patches, so an entry that
+            # produced the rendered image is what set it.
+            if path and path[-1] == "image":
+                i = _image_entry(data.get("images"), _get(res.doc, path))
+                if i is not None:
+                    line, _ = _walk(knode, ["images", i])
+                    return kfile, line + 1 if line is not None else None
             for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
                 items = data.get(key)
                 if not isinstance(items, list):

@@ -19,7 +19,7 @@ import yaml
 if TYPE_CHECKING:
     from llmops_gate.model import Finding, Resource
     from llmops_gate.validators.context import Context
-    from llmops_gate.validators.schema.run import Item, Locate
+    from llmops_gate.validators.schema.run import Item, Locate, Scalar
     from llmops_gate.validators.schema.settings import SchemaSettings
     from llmops_gate.yamlio.sourcemap import SourceMap
 
@@ -104,6 +104,60 @@ def _json_patch_position(node: yaml.Node, path: Sequence[PathPart]
     return None
 
 
+def _json_patch_value(node: yaml.Node, path: Sequence[PathPart]) -> yaml.Node | None:
+    """The node a JSON 6902 patch writes at `path`, as `_json_patch_position` finds it."""
+    from llmops_gate.validators.schema.manifests import field_node
+
+    if not isinstance(node, yaml.SequenceNode):
+        return None
+    want = _pointer(path)
+    for op in node.value:
+        if not isinstance(op, yaml.MappingNode):
+            continue
+        fields: dict[str, yaml.Node] = {str(k.value): v for k, v in op.value
+                                        if isinstance(k, yaml.ScalarNode)}
+        kind, where, value = fields.get("op"), fields.get("path"), fields.get("value")
+        if not (isinstance(kind, yaml.ScalarNode) and kind.value in ("add", "replace")
+                and isinstance(where, yaml.ScalarNode) and value is not None):
+            continue
+        prefix = str(where.value)
+        if want == prefix:
+            return value
+        if want.startswith(prefix + "/"):
+            rest = [int(p) if p.isdigit() else p.replace("~1", "/").replace("~0", "~")
+                    for p in want[len(prefix) + 1:].split("/")]
+            found = field_node(value, rest)
+            if found is not None:
+                return found
+    return None
+
+
+def scalar_locator(sources: SourceMap, res: Resource, patches: Sequence[Patch]) -> Scalar:
+    """The node whose text became a field of `res`, searched in `locator`'s order."""
+    from llmops_gate.validators.schema.manifests import field_node
+
+    def scalar(path: Sequence[PathPart]) -> yaml.Node | None:
+        for patch in patches:
+            for doc in sources.documents(patch.file):
+                if isinstance(doc.node, yaml.SequenceNode):
+                    hit = _json_patch_value(doc.node, path)
+                    if hit is not None:
+                        return hit
+                    continue
+                if doc.kind != res.kind or not doc.name or doc.name not in res.name:
+                    continue
+                found = field_node(doc.node, path)
+                if found is not None:
+                    return found
+        if res.source_file:
+            source = sources.find_document(res.source_file, res.kind, res.name)
+            if source is not None:
+                return field_node(source.node, path)
+        return None
+
+    return scalar
+
+
 def locator(sources: SourceMap, res: Resource, patches: Sequence[Patch]) -> Locate:
     """Where a field of `res` is written: a patch that sets it, else its source document."""
     from llmops_gate.validators.schema.manifests import field_position
@@ -139,7 +193,59 @@ def items_of(ctx: Context) -> Iterator[Item]:
         patches = _patch_files(ctx, res) if res.transformed_by else []
         yield Item(doc=res.doc, unit=res.unit, file=res.source_file, line=res.source_line,
                    locate=locator(ctx.sources, res, patches),
-                   patched_by=tuple(res.transformed_by))
+                   patched_by=tuple(res.transformed_by),
+                   scalar=scalar_locator(ctx.sources, res, patches))
+
+
+def _timestamps(root: yaml.Node) -> Iterator[tuple[tuple[PathPart, ...], yaml.ScalarNode]]:
+    """(path, node) of every unquoted scalar under `root` that Kustomize reads as a timestamp
+    and writes back differently (`2024-01-01` -> "2024-01-01T00:00:00Z")."""
+    from llmops_gate.validators.schema.manifests import key_name
+    from llmops_gate.yamlio import reading as yaml_reading
+
+    stack: list[tuple[tuple[PathPart, ...], yaml.Node]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(((*path, key_name(k)), v) for k, v in node.value
+                         if isinstance(k, yaml.ScalarNode))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(((*path, i), v) for i, v in enumerate(node.value))
+        elif (isinstance(node, yaml.ScalarNode) and yaml_reading.is_plain(node)
+              and str(node.value)[4:5] == "-" and str(node.value)[:1].isdigit()):
+            tag, value = yaml_reading.resolve(str(node.value), yaml_reading.KUSTOMIZE)
+            if tag == yaml_reading.TIMESTAMP and value != node.value:
+                yield path, node
+
+
+def rewritten(ctx: Context, checker: Any) -> Iterator[Finding]:
+    """`rewritten-value`: an unquoted date or time in the sources of a rendered resource that
+    Kustomize wrote into it as an RFC 3339 timestamp, so the cluster gets another text (and,
+    in a label, one the API server refuses)."""
+    from llmops_gate.validators.schema.run import value_at
+    from llmops_gate.yamlio import reading as yaml_reading
+
+    for item, res in zip(items_of(ctx), ctx.resources(), strict=True):
+        if res.unit.kind != "overlay" or not res.source_file:
+            continue
+        docs = [d.node for p in _patch_files(ctx, res) if res.transformed_by
+                for d in ctx.sources.documents(p.file)
+                if d.kind == res.kind and d.name and d.name in res.name]
+        source = ctx.sources.find_document(res.source_file, res.kind, res.name)
+        if source is not None:
+            docs.append(source.node)
+        seen: set[tuple[PathPart, ...]] = set()
+        for node in docs:
+            for path, scalar in _timestamps(node):
+                stamp = yaml_reading.rfc3339(str(scalar.value))
+                if path in seen or value_at(res.doc, path) != stamp:
+                    continue
+                seen.add(path)
+                note = yaml_reading.reading_note(str(scalar.value), yaml_reading.KUSTOMIZE)
+                if len(path) >= 2 and path[-2] in ("labels", "matchLabels"):
+                    note = f"{note} (a label value may not contain ':'; the API server " \
+                           "refuses it)"
+                yield checker.finding(item, "rewritten-value", note, path, doc=res.doc)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -154,3 +260,4 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield from kubeconform.check(binary, checker, items)
     else:
         yield from checker.check(items)
+    yield from rewritten(ctx, checker)

@@ -43,6 +43,9 @@ class Problem:
     path: tuple[PathPart, ...]
     message: str
     hint: str | None = None
+    # For `wrong-type`: the JSON types the schema wants there (a string wanted where a YAML
+    # reader made a boolean of `N` gets its own message; see run.Checker.problem).
+    expected: tuple[str, ...] = ()
 
     @property
     def dotted(self) -> str:
@@ -140,7 +143,7 @@ def problems_of(err: ValidationError) -> Iterator[Problem]:
         if kind == "type" or _type_name(err.instance) not in _types(schema):
             yield Problem("wrong-type", path,
                           f"expected {want}, got {_type_name(err.instance)} "
-                          f"{_show(err.instance)}")
+                          f"{_show(err.instance)}", expected=tuple(_types(schema)))
             return
     if kind == "enum":
         values = err.validator_value if isinstance(err.validator_value, list) else []

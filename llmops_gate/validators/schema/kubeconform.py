@@ -17,20 +17,21 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
+from llmops_gate.repo import kustomize
 from llmops_gate.validators.schema.convert import close_schema
 from llmops_gate.validators.schema.embedded import PathPart, Problem
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.run import Checker, Item
 from llmops_gate.validators.schema.settings import SchemaSettings
 from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
+from llmops_gate.yamlio import fsutil
 
 TIMEOUT = 300.0
 INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releases (one static "
@@ -135,27 +136,37 @@ def problems_from(entry: dict[str, Any]) -> list[Problem]:
             for name in re.findall(r"'([^']*)'", m.group(1)):
                 out.append(Problem("unknown-field", (*path, name), "unknown field"))
         elif m := _TYPE.search(msg):
-            want = " or ".join(w for w in re.split(r"[ ,]+|\bor\b", m.group(1))
-                               if w and w not in ("null", "or"))
-            out.append(Problem("wrong-type", path, f"expected {want}, got {m.group(2)}"))
+            wanted = tuple(w for w in re.split(r"[ ,]+|\bor\b", m.group(1))
+                           if w and w not in ("null", "or"))
+            out.append(Problem("wrong-type", path,
+                               f"expected {' or '.join(wanted)}, got {m.group(2)}",
+                               expected=wanted))
         else:
             out.append(Problem("schema-violation", path, msg))
     return out
 
 
 def run_kubeconform(argv: list[str]) -> list[dict[str, Any]]:
+    # Through the one door every child of the tool takes (llmops_gate.kustomize.run_child):
+    # the same memory ceiling, parent-death signal, process-group kill and output cap.
+    limits = yamlio.current()
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True,
-                              timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise GateError(f"kubeconform timed out after {TIMEOUT:g}s") from None
+        code, raw_out, raw_err = kustomize.run_child(
+            argv, cwd=None, timeout=TIMEOUT, max_bytes=limits.max_stream_bytes,
+            memory=limits.kustomize_memory, what="kubeconform")
+    except kustomize.OutOfMemory as exc:
+        raise GateError(f"kubeconform {exc}") from None
+    except kustomize.BuildError as exc:
+        raise GateError(str(exc)) from None
     except OSError as exc:
         raise GateError(f"cannot run kubeconform ({argv[0]}): {exc.strerror or exc}") from exc
+    stdout = raw_out.decode("utf-8", "replace")
+    stderr = raw_err.decode("utf-8", "replace")
     try:
-        data = json.loads(proc.stdout or "{}")
+        data = json.loads(stdout or "{}")
     except ValueError:
-        err = (proc.stderr or proc.stdout).strip().splitlines()
-        raise GateError(f"kubeconform failed (exit {proc.returncode}): "
+        err = (stderr or stdout).strip().splitlines()
+        raise GateError(f"kubeconform failed (exit {code}): "
                         f"{err[-1] if err else 'no output'}") from None
     resources = data.get("resources") if isinstance(data, dict) else None
     return [r for r in resources or [] if isinstance(r, dict)]
@@ -176,7 +187,7 @@ def check(binary: str, checker: Checker, items: Sequence[Item]) -> Iterator[Find
                 todo.append((item, plain(doc)))
     if not todo:
         return
-    with tempfile.TemporaryDirectory(prefix="llmops-gate-kubeconform-") as tmp:
+    with fsutil.temp_dir("llmops-gate-kubeconform-") as tmp:
         export = Path(tmp, "schemas")
         export_bundled(export, settings.strict)
         if "default" in (settings.locations or ("default",)):

@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from llmops_gate.validators.schema.embedded import PathPart
-from llmops_gate.yamlio import SafeLoader, caching
+from llmops_gate.yamlio import KubeLoader, caching
+from llmops_gate.yamlio import reading as yaml_reading
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ _DIRECTIVE = re.compile(r"^%", re.M)
 
 
 def _parse(text: str) -> list[Document]:
-    loader = SafeLoader(text)
+    # kubeconform, kubectl and ArgoCD read a manifest with sigs.k8s.io/yaml: so do we.
+    loader = KubeLoader(text)
     out: list[Document] = []
     try:
         while loader.check_node():
@@ -95,11 +97,20 @@ def read_documents(text: str) -> list[Document]:
     return out
 
 
+def key_name(node: yaml.ScalarNode) -> str:
+    """A key as the constructed data names it: an unquoted `y:` is the key "true"."""
+    if not yaml_reading.is_plain(node):
+        return str(node.value)
+    value = yaml_reading.read(str(node.value))
+    return value if isinstance(value, str) else str(yaml_reading.go_key(value))
+
+
 def _child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node | None, yaml.Node | None]:
     if isinstance(node, yaml.MappingNode):
         found: tuple[yaml.Node | None, yaml.Node | None] = (None, None)
+        want = str(part)
         for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+            if isinstance(k, yaml.ScalarNode) and (k.value == want or key_name(k) == want):
                 found = (k, v)  # the last one wins, as in the constructed data
         return found
     if (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
@@ -123,6 +134,16 @@ def field_position(node: yaml.Node, path: Sequence[PathPart],
         line, col = int(mark.line) + 1 + offset, int(mark.column) + 1
         node = value
     return line, col, True
+
+
+def field_node(node: yaml.Node, path: Sequence[PathPart]) -> yaml.Node | None:
+    """The value node written at `path` in the document `node`, if all of it is written."""
+    for part in path:
+        _, value = _child(node, part)
+        if value is None:
+            return None
+        node = value
+    return node
 
 
 def duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...] = (), offset: int = 0

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from llmops_gate.model import Finding, ResourceRef, Severity, Unit
 from llmops_gate.validators.schema.embedded import PathPart, Problem, Validators, dotted
 from llmops_gate.validators.schema.manifests import plain
@@ -24,11 +26,14 @@ from llmops_gate.validators.schema.store import (
     resolve_kubernetes_version,
 )
 from llmops_gate.yamlio import caching
+from llmops_gate.yamlio import reading as yaml_reading
 
 VALIDATOR = "schema"
 # Where a field path is written: (file, line, column, exact). `exact` is False when the field
 # could not be placed (only its document).
 Locate = Callable[[Sequence[PathPart]], tuple[str | None, int | None, int | None, bool]]
+# The YAML node a field path's value is written in (for what a reader made of it), if any.
+Scalar = Callable[[Sequence[PathPart]], yaml.Node | None]
 
 RULES: dict[str, tuple[str, str]] = {
     "unknown-field": ("a field the schema does not know: the cluster drops it silently, so a "
@@ -48,6 +53,9 @@ RULES: dict[str, tuple[str, str]] = {
                       "remove the resource, or change the reject list"),
     "duplicate-key": ("a key written twice in one mapping: the last value silently wins",
                       "remove one of the two keys"),
+    "rewritten-value": ("an unquoted value Kustomize rewrites on the way (a date becomes an "
+                        "RFC 3339 timestamp): the cluster never gets the text written",
+                        "quote the value in the source"),
     "schema-unusable": ("the schema found for this kind cannot be read or compiled",
                         "fix or replace the schema file"),
     "kubeconform": ("kubeconform could not validate the resource", "see the message"),
@@ -74,6 +82,25 @@ def _container(doc: Any, path: Sequence[PathPart]) -> str | None:
     return name
 
 
+def value_at(doc: Any, path: Sequence[PathPart]) -> Any:
+    for part in path:
+        if isinstance(doc, dict) and isinstance(part, str):
+            doc = doc.get(part)
+        elif isinstance(doc, list) and isinstance(part, int) and 0 <= part < len(doc):
+            doc = doc[part]
+        else:
+            return None
+    return doc
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # both NaN
+    return bool(a == b)
+
+
 @dataclass
 class Item:
     """One document to validate, with where it came from."""
@@ -86,6 +113,14 @@ class Item:
     prefix: tuple[PathPart, ...] = ()
     patched_by: tuple[str, ...] = ()
     name_hint: str | None = None
+    scalar: Scalar | None = None
+
+    @property
+    def rules(self) -> yaml_reading.Rules:
+        """Whose reading made this document: Kustomize's for a rendered overlay, else the one
+        kubectl and ArgoCD apply to a plain manifest."""
+        return yaml_reading.KUSTOMIZE if self.unit.kind == "overlay" else \
+            yaml_reading.KUBERNETES
 
 
 @dataclass
@@ -246,4 +281,22 @@ class Checker:
             severity=severity, doc=doc)
 
     def problem(self, item: Item, doc: Any, p: Problem) -> Finding:
+        note = self.reading(item, doc, p)
+        if note is not None:
+            return self.finding(item, p.rule, note, p.path, doc=doc,
+                                hint=f"expected {' or '.join(p.expected)}; quoted, the value "
+                                "stays the text written")
         return self.finding(item, p.rule, p.message, p.path, hint=p.hint, doc=doc)
+
+    def reading(self, item: Item, doc: Any, p: Problem) -> str | None:
+        """`Kubernetes reads the unquoted N as the boolean false; quote it: "N"` when a string
+        is wanted and the value is what the reader made of an unquoted scalar."""
+        if p.rule != "wrong-type" or "string" not in p.expected or item.scalar is None:
+            return None
+        node = item.scalar((*item.prefix, *p.path))
+        if not isinstance(node, yaml.ScalarNode) or not yaml_reading.is_plain(node):
+            return None
+        value = yaml_reading.read(str(node.value), item.rules)
+        if not _same(value, value_at(doc, p.path)):
+            return None  # set elsewhere (a patch, a transformer): not this scalar's reading
+        return yaml_reading.reading_note(str(node.value), item.rules)

@@ -107,3 +107,24 @@ def test_patch_replacing_the_runtime_containers_is_caught_where_it_is_written(
     found = [(f["rule"], f["file"], f["overlay"]) for f in result.json()["findings"]]
     assert found == [("image-required", "deploy_model/overlays/dev/runtime.yaml",
                       "deploy_model/overlays/dev")]
+
+
+def test_image_set_by_an_overlay_images_entry_points_at_that_entry(example_repo: Path) -> None:
+    """The base pins the runtime image by digest; dev's `images:` swaps in `:latest`. The
+    finding names the `images:` item that did it, not the base's `image:` line."""
+    kfile = example_repo / "deploy_model/overlays/dev/kustomization.yaml"
+    text = kfile.read_text() + (
+        "images:\n"
+        "  - name: quay.io/org/sidecar  # matches no container of this overlay\n"
+        "    newTag: latest\n"
+        "  - name: registry.redhat.io/rhaii/vllm-cuda-rhel9\n"
+        "    newName: quay.io/vllm/vllm-openai\n"
+        "    newTag: latest\n")
+    kfile.write_text(text)
+    result = run_cli("validate", example_repo, "--only", "policy", "--format", "json")
+    assert result.code == 1, result.stdout + result.stderr
+    found = [(f["rule"], f["file"], f["line"], f["environment"])
+             for f in result.json()["findings"] if f["rule"] == "image-tag-pinned"]
+    entry = text.splitlines().index("  - name: registry.redhat.io/rhaii/vllm-cuda-rhel9") + 1
+    assert found == [("image-tag-pinned", "deploy_model/overlays/dev/kustomization.yaml", entry,
+                      "dev")]

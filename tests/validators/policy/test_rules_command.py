@@ -20,10 +20,11 @@ def test_rules_are_declared_as_data() -> None:
 
 
 def test_rules_json_lists_every_rule(tmp_path: Path) -> None:
-    result = run_cli("rules", tmp_path, "--format", "json")
+    result = run_cli("rules", tmp_path, "--format", "json", "--validator", "policy")
     assert result.code == 0, result.stderr
     listed = {r["id"]: r for r in result.json()["rules"]}
     assert set(listed) == set(BUILTIN) | set(META)
+    assert {r["validator"] for r in result.json()["rules"]} == {"policy"}
     assert listed["image-tag-pinned"]["severity"] == "error"
     assert listed["image-tag-pinned"]["equivalents"]["kube-linter"] == "latest-tag"
     assert listed["vllm-args"]["severity"] == "warning"
@@ -55,7 +56,7 @@ def test_explain_shows_the_documentation(tmp_path: Path) -> None:
     assert result.stdout.startswith("runtime-resolves")
     assert "Passing:" in result.stdout and "Failing:" in result.stdout
     unknown = run_cli("rules", tmp_path, "--explain", "nope")
-    assert unknown.code == 2 and "unknown policy rule 'nope'" in unknown.stderr
+    assert unknown.code == 2 and "unknown rule 'nope'" in unknown.stderr
 
 
 def test_readme_reference_table_lists_every_rule() -> None:

@@ -159,7 +159,10 @@ def test_same_verdict_as_kubeconform(row: dict[str, str] | None,
     if stdin:
         text = (base / row["fixture_files"].split("<", 1)[1]).read_text(encoding="utf-8")
         files = ["-"]
-    report = validate_files(files, flags, stdin_text=text, ignore_patterns=ignore)
+    # kubeconform's verdict is the schema's alone: the admission rules are compared with the
+    # same fixtures in tests/validators/admission/test_fixtures.py.
+    report = validate_files(files, flags, stdin_text=text, ignore_patterns=ignore,
+                            admission=False)
     want = int(row["expected_exit"]) if row["expected_exit"] else OBSERVED_EXIT[case]
     got = 0 if report.passed else 1
     detail = [f"{f.file}:{f.line} {f.rule} {f.message}" for f in report.findings]
@@ -224,7 +227,7 @@ def test_duplicate_key_is_an_error_only_in_strict_mode() -> None:
     strict = validate_files([path], {})
     assert [(f.rule, f.path, f.line) for f in strict.findings] == [
         ("duplicate-key", "spec.template.spec.containers", 16)]
-    assert validate_files([path], {"strict": False}).passed
+    assert validate_files([path], {"strict": False}, admission=False).passed
 
 
 def test_remote_location_is_refused_with_exit_2() -> None:

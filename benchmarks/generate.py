@@ -9,10 +9,14 @@ N models x 3 environments (dev, staging, production):
     argocd-apps/<m>-<env>.yaml      one ArgoCD Application per model and environment
     .llmops-gate.yaml               the three environments, overlays by glob
 
+`--shape small` writes the other shape the issue-15 figures were measured on: small bases (an
+InferenceService and its ServingRuntime, no shared base, no component) and only JSON6902
+patches per environment (replicas and resources), with namespace and namePrefix.
+
 `plant_defects` puts one defect in each environment (a build error in dev, a YAML duplicate
 key in staging, a YAML syntax error in a production patch), each in a different model.
 
-Usage: python benchmarks/generate.py DEST --models N [--defects]
+Usage: python benchmarks/generate.py DEST --models N [--defects] [--shape small]
 """
 
 from __future__ import annotations
@@ -234,6 +238,70 @@ spec:
     }
 
 
+def _small_base(name: str, index: int) -> dict[str, str]:
+    base = _base(name, index)
+    isvc = base["inferenceservice.yaml"].replace("    model:\n", """\
+    tolerations:
+      - key: nvidia.com/gpu
+        operator: Exists
+        effect: NoSchedule
+    model:
+""", 1)
+    return {
+        "kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - servingruntime.yaml
+  - inferenceservice.yaml
+configurations:
+  - kustomizeconfig.yaml
+""",
+        # Named after the model: every overlay of an environment renders its own objects (one
+        # runtime name for all would be the same object id in every overlay).
+        "servingruntime.yaml": RUNTIME.replace("IMAGE", IMAGE).replace(
+            "  name: vllm\n", f"  name: {name}-vllm\n", 1),
+        "kustomizeconfig.yaml": RUNTIME_CONFIG,
+        "inferenceservice.yaml": isvc.replace("  name: predictor\n", f"  name: {name}\n", 1)
+        .replace("runtime: vllm\n", f"runtime: {name}-vllm\n", 1),
+    }
+
+
+def _small_overlay(env: str) -> dict[str, str]:
+    _, (cpu_req, cpu_lim), (mem_req, mem_lim) = SIZES[env]
+    target = "    target:\n      group: serving.kserve.io\n      version: v1beta1\n" \
+             "      kind: InferenceService\n"
+    resources = "/spec/predictor/model/resources"
+    return {
+        "kustomization.yaml": f"""\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: {NAMESPACES[env]}
+namePrefix: {PREFIXES[env]}
+resources:
+  - ../../base
+patches:
+  - path: replicas.yaml
+{target}  - path: size.yaml
+{target}""",
+        "replicas.yaml": _overlay(env)["replicas.yaml"],
+        "size.yaml": f"""\
+- op: replace
+  path: {resources}/requests/cpu
+  value: "{cpu_req}"
+- op: replace
+  path: {resources}/requests/memory
+  value: {mem_req}
+- op: replace
+  path: {resources}/limits/cpu
+  value: "{cpu_lim}"
+- op: replace
+  path: {resources}/limits/memory
+  value: {mem_lim}
+""",
+    }
+
+
 def _application(name: str, env: str) -> str:
     automated = ("    automated:\n      prune: true\n      selfHeal: true\n"
                  if env == "dev" else "")
@@ -266,22 +334,29 @@ def _write(root: Path, rel: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def generate(dest: Path, models: int, defects: bool = False) -> Path:
+SHAPES = ("example", "small")
+
+
+def generate(dest: Path, models: int, defects: bool = False, shape: str = "example") -> Path:
     """Write a repo with `models` models into `dest` (replaced if it exists)."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r} (known: {', '.join(SHAPES)})")
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     _write(dest, ".llmops-gate.yaml", CONFIG)
-    _write(dest, "common/runtime/kustomization.yaml", RUNTIME_KUSTOMIZATION)
-    _write(dest, "common/runtime/servingruntime.yaml", RUNTIME.replace("IMAGE", IMAGE))
-    _write(dest, "common/runtime/kustomizeconfig.yaml", RUNTIME_CONFIG)
-    _write(dest, "components/gpu/kustomization.yaml", COMPONENT)
-    _write(dest, "components/gpu/gpu.yaml", COMPONENT_PATCH)
+    small = shape == "small"
+    if not small:
+        _write(dest, "common/runtime/kustomization.yaml", RUNTIME_KUSTOMIZATION)
+        _write(dest, "common/runtime/servingruntime.yaml", RUNTIME.replace("IMAGE", IMAGE))
+        _write(dest, "common/runtime/kustomizeconfig.yaml", RUNTIME_CONFIG)
+        _write(dest, "components/gpu/kustomization.yaml", COMPONENT)
+        _write(dest, "components/gpu/gpu.yaml", COMPONENT_PATCH)
     for i, name in enumerate(model_names(models)):
-        for rel, text in _base(name, i).items():
+        for rel, text in (_small_base if small else _base)(name, i).items():
             _write(dest, f"models/{name}/base/{rel}", text)
         for env in ENVS:
-            for rel, text in _overlay(env).items():
+            for rel, text in (_small_overlay if small else _overlay)(env).items():
                 _write(dest, f"models/{name}/overlays/{env}/{rel}", text)
             _write(dest, f"argocd-apps/{name}-{env}.yaml", _application(name, env))
     if defects:
@@ -302,12 +377,15 @@ def plant_defects(root: Path) -> dict[str, str]:
     staging = f"models/{names[1 % len(names)]}/overlays/staging/size.yaml"
     text = (root / staging).read_text(encoding="utf-8")
     _write(root, staging, text.replace("  name: predictor\n",
-                                       "  name: predictor\n  name: predictor\n", 1))
+                                       "  name: predictor\n  name: predictor\n", 1)
+           if "  name: predictor\n" in text
+           else text.replace("  value:", "  value: 1\n  value:", 1))
     planted["staging"] = staging
     # production: a YAML syntax error in a patch -> build and lint errors.
     production = f"models/{names[2 % len(names)]}/overlays/production/size.yaml"
     text = (root / production).read_text(encoding="utf-8")
-    _write(root, production, text.replace("    model:\n", "    model: [\n", 1))
+    _write(root, production, text.replace("    model:\n", "    model: [\n", 1)
+           if "    model:\n" in text else text.replace("  value: ", "  value: [", 1))
     planted["production"] = production
     return planted
 
@@ -317,8 +395,9 @@ def main() -> None:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--models", type=int, default=3)
     parser.add_argument("--defects", action="store_true")
+    parser.add_argument("--shape", choices=SHAPES, default="example")
     args = parser.parse_args()
-    generate(args.dest, args.models, args.defects)
+    generate(args.dest, args.models, args.defects, args.shape)
     print(f"{args.dest}: {args.models} models x {len(ENVS)} environments")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +44,9 @@ class Options:
     allow_remote: bool = False
     # Validate only the units the Git diff since this revision can affect (repo.changes).
     changed_since: str | None = None
+    # Several overlays per Kustomize process (llmops_gate.repo.batch); None: on unless
+    # LLMOPS_GATE_NO_BATCH is set.
+    batch: bool | None = None
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -91,48 +95,126 @@ def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: So
     return result
 
 
+def plan_batches(units: Sequence[Unit], jobs: int,
+                 refused: Mapping[str, Sequence[Finding]] | None = None,
+                 batch: bool = True, guess: Any = None) -> list[list[int]]:
+    """The overlays (indexes into `units`) to build together, one list per Kustomize process.
+
+    Overlays of one environment go together: the overlays of one app in different
+    environments often render the same object ids (no namespace or prefix of their own), which
+    Kustomize refuses in one build; those of one environment rarely do, and `guess` (a
+    `repo.batch.IdGuess`) keeps overlays that probably would apart. A batch holds at most
+    `BATCH_MAX` overlays (Kustomize's memory grows with its batch, and the memory ceiling is
+    per process), and there are at least `2 * jobs` batches when there are overlays enough, so
+    every allowed process stays busy and validation overlaps the builds.
+    """
+    todo = [i for i, u in enumerate(units)
+            if u.kind == "overlay" and not (refused or {}).get(u.path)]
+    if not batch or len(todo) < 2:
+        return [[i] for i in todo]
+    from llmops_gate.repo.batch import group
+
+    size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (2 * max(1, jobs)))))
+    groups: dict[str, list[int]] = {}
+    for i in todo:
+        groups.setdefault(units[i].environment or "", []).append(i)
+    out: list[list[int]] = []
+    for members in groups.values():
+        count = -(-len(members) // size)
+        # Even batches: 35 overlays in batches of 34 are 18 + 17, not 34 + 1.
+        step = -(-len(members) // count)
+        ids = [guess.of(units[i].path) if guess is not None else frozenset()
+               for i in members]
+        out.extend(group(members, ids, step))
+    # The biggest first: the long poles start early.
+    out.sort(key=len, reverse=True)
+    return out
+
+
+BATCH_MIN = 2
+BATCH_MAX = 40
+
+
+def _render_batch(repo: Path, units: Sequence[Unit], members: Sequence[int],
+                  kustomize: Kustomize, sources: SourceMap, timeout: float
+                  ) -> list[tuple[int, UnitResult]]:
+    from llmops_gate.repo.batch import build_batch
+
+    results = build_batch(kustomize, [units[i] for i in members], repo, timeout)
+    for result in results:
+        _attach_lines(result, sources)
+    return list(zip(members, results, strict=True))
+
+
 def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                 sources: SourceMap, jobs: int, timeout: float,
                 progress: Progress | None = None,
-                refused: Mapping[str, list[Finding]] | None = None
+                refused: Mapping[str, list[Finding]] | None = None,
+                batch: bool | None = None, scan: RepoScan | None = None
                 ) -> Iterator[tuple[int, UnitResult]]:
     """Yield `(index in units, result)` as each unit is rendered, in completion order.
 
-    Overlays build `jobs` at a time (each a Kustomize subprocess; the threads only wait and
-    parse); the consumer can validate a finished overlay while the others still build.
-    Leaving the loop early cancels the builds not yet started.
+    Overlays build `jobs` Kustomize processes at a time, several overlays to a process unless
+    `batch` is False (default: on unless `LLMOPS_GATE_NO_BATCH` is set; see
+    `llmops_gate.repo.batch`); the threads only wait and parse, and the consumer can
+    validate a finished overlay while the others still build. Leaving the loop early cancels
+    the builds not yet started.
     """
+    if batch is None:
+        batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
     try:
+        guess = None
+        if batch and scan is not None:
+            from llmops_gate.repo.batch import IdGuess
+
+            guess = IdGuess(scan, sources)
+        batches = (plan_batches(units, jobs, refused, batch, guess) if kustomize is not None
+                   else [])
+        futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
+        planned: set[int] = set()
+        for members in batches:
+            if len(members) > 1:
+                assert kustomize is not None
+                futures[pool.submit(_render_batch, repo, units, members, kustomize, sources,
+                                    timeout)] = None
+                planned.update(members)
         # Overlays first: they are the long pole; the manifests fill the gaps.
-        order = sorted(range(len(units)), key=lambda i: units[i].kind != "overlay")
-        futures = {pool.submit(_render_one, repo, units[i], kustomize, sources, timeout,
-                               (refused or {}).get(units[i].path, ())): i
-                   for i in order}
+        order = sorted((i for i in range(len(units)) if i not in planned),
+                       key=lambda i: units[i].kind != "overlay")
+        for i in order:
+            futures[pool.submit(_render_single, repo, units, i, kustomize, sources, timeout,
+                                (refused or {}).get(units[i].path, ()))] = None
         total = sum(1 for u in units if u.kind == "overlay")
         done = 0
         for future in as_completed(futures):
-            i = futures[future]
-            result = future.result()
-            if units[i].kind == "overlay" and progress is not None:
-                done += 1
-                progress(done, total, units[i].path)
-            yield i, result
+            for i, result in future.result():
+                if units[i].kind == "overlay" and progress is not None:
+                    done += 1
+                    progress(done, total, units[i].path)
+                yield i, result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _render_single(repo: Path, units: Sequence[Unit], i: int, kustomize: Kustomize | None,
+                   sources: SourceMap, timeout: float, refused: Sequence[Finding]
+                   ) -> list[tuple[int, UnitResult]]:
+    return [(i, _render_one(repo, units[i], kustomize, sources, timeout, refused))]
 
 
 def render_all(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                sources: SourceMap, jobs: int, timeout: float,
                progress: Progress | None = None,
-               refused: Mapping[str, list[Finding]] | None = None) -> list[UnitResult]:
+               refused: Mapping[str, list[Finding]] | None = None,
+               batch: bool | None = None) -> list[UnitResult]:
     """Build the overlays concurrently and read the manifests; results in unit order.
 
     Overlays with findings in `refused` (see `llmops_gate.repo.guard`) are not built at all.
     """
     results: list[UnitResult | None] = [None] * len(units)
     for i, result in iter_render(repo, units, kustomize, sources, jobs, timeout, progress,
-                                 refused=refused):
+                                 refused=refused, batch=batch):
         results[i] = result
     return [r for r in results if r is not None]
 
@@ -240,7 +322,11 @@ def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
 
 
 def validate_repo(repo: Path, options: Options | None = None) -> Report:
-    options = options or Options()
+    with yamlio.one_run():
+        return _validate_repo(repo, options or Options())
+
+
+def _validate_repo(repo: Path, options: Options) -> Report:
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
@@ -269,19 +355,21 @@ def validate_repo(repo: Path, options: Options | None = None) -> Report:
     # Secret values written in the sources are known before anything is built, so even an
     # error raised by a validator while overlays still build is printed masked (the CLI's
     # handlers use the remembered values); rendered Secrets are added once all are in.
-    redact.remember(redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ()))
+    source_secrets = redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ())
+    redact.remember(source_secrets)
     settings = Settings(validators=tuple(chosen), envs=tuple(options.envs),
                         kustomize=kustomize.label, changed_since=options.changed_since,
                         partial=partial, schema=options.schema)
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings)
     rendered = iter_render(repo, units, kustomize, sources, options.jobs or available_cpus(),
-                           timeout, options.progress, refused=refused)
+                           timeout, options.progress, refused=refused, batch=options.batch,
+                           scan=scan)
     findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
-    redactor = redact.Redactor(redact.collect(
-        repo, scan.yaml_files, scan.kustomizations.values(),
-        (res for r in results for res in r.resources)))
+    # The sources' secrets are known already: only the rendered Secrets are added.
+    redactor = redact.Redactor(source_secrets | redact.collect(
+        repo, (), (), (res for r in results for res in r.resources)))
     redact.remember(redactor.literals)
     findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)

@@ -57,12 +57,15 @@ from llmops_gate.validators.schema.settings import SchemaFlags
 @click.option("--changed-since", metavar="REV", default=None,
               help="Validate only what the Git diff since REV (and uncommitted changes) can "
                    "affect; the summary counts the units skipped.")
+@click.option("--no-batch", is_flag=True,
+              help="Build every overlay in its own Kustomize process (default: several "
+                   "overlays per process; same as LLMOPS_GATE_NO_BATCH=1).")
 @schema_options(skip="--skip-kind", reject="--reject-kind")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,
              timeout: float | None, config_path: Path | None, quiet: bool,
              report_files: list[tuple[str, Path]], changed_since: str | None = None,
-             allow_remote: bool = False, **schema: Any) -> None:
+             allow_remote: bool = False, no_batch: bool = False, **schema: Any) -> None:
     """Build, lint and check every overlay and manifest of a GitOps repo."""
     from llmops_gate.engine import Options, validate_repo
 
@@ -72,7 +75,8 @@ def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tup
     options = Options(envs=split_csv(envs), only=split_csv(only), skip=split_csv(skip),
                       jobs=jobs, kustomize=kustomize_path, timeout=timeout,
                       config_path=config_path, progress=progress, allow_remote=allow_remote,
-                      changed_since=changed_since, schema=SchemaFlags(**schema))
+                      changed_since=changed_since, schema=SchemaFlags(**schema),
+                      batch=False if no_batch else None)
     try:
         report = validate_repo(repo, options)
     finally:

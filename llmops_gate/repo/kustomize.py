@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from llmops_gate.yamlio import fsutil
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
+BUILD_METADATA = ["originAnnotations", "transformerAnnotations"]
 DEFAULT_TIMEOUT = 120.0
 
 INSTALL_HINT = (
@@ -358,6 +359,12 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, max_bytes: int,
     return bytes(out), bytes(err)
 
 
+def kustomization_text(resources: list[str], **fields: Any) -> str:
+    """A generated wrapper kustomization (single builds and batches)."""
+    return yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                           "kind": "Kustomization", "resources": resources, **fields})
+
+
 def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEOUT,
               max_bytes: int | None = None, repo: Path | None = None,
               memory: int | None = None) -> tuple[str, Path]:
@@ -375,13 +382,8 @@ def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEO
     ceiling = memory if memory is not None else limits.kustomize_memory
     with fsutil.temp_dir("llmops-gate-build-") as tmp:
         rel = os.path.relpath(folder.resolve(), Path(tmp).resolve())
-        wrapper = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": [rel],
-            "buildMetadata": ["originAnnotations", "transformerAnnotations"],
-        }
-        Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(wrapper), encoding="utf-8")
+        Path(tmp, "kustomization.yaml").write_text(
+            kustomization_text([rel], buildMetadata=BUILD_METADATA), encoding="utf-8")
         try:
             code, out, err = run_child([*kustomize.argv, tmp], cwd=tmp, timeout=timeout,
                                        max_bytes=limit, memory=ceiling)
@@ -420,12 +422,17 @@ def _origin_file(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) 
     return _repo_relative(rel, wrapper_dir, repo)
 
 
+@functools.lru_cache(maxsize=8192)
 def _repo_relative(rel: str, wrapper_dir: Path, repo: Path) -> str | None:
-    absolute = Path(os.path.normpath(wrapper_dir / rel))
-    try:
-        return absolute.relative_to(repo).as_posix()
-    except ValueError:
-        return None
+    # Lexical, as the annotations' paths are (the wrapper folder is gone by now); the same
+    # few paths repeat for every object of an overlay, hence the cache.
+    absolute = os.path.normpath(os.path.join(wrapper_dir, rel))
+    root = str(repo)
+    if absolute == root:
+        return "."
+    if root == "/":
+        return absolute[1:]
+    return absolute[len(root) + 1:] if absolute.startswith(root + "/") else None
 
 
 def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path) -> tuple[str, ...]:
@@ -445,10 +452,16 @@ def _transformers(annotations: Mapping[str, Any], wrapper_dir: Path, repo: Path)
 
 def parse_stream(text: str, unit: Unit, wrapper_dir: Path, repo: Path) -> list[Resource]:
     """Rendered YAML -> Resources with source files; the build annotations are removed."""
-    resources: list[Resource] = []
     # ArgoCD reads Kustomize's output with sigs.k8s.io/yaml; Kustomize quotes every string
     # that reader could take for another type, so this reads what the cluster gets.
-    for i, doc in enumerate(yamlio.load_all(text, loader=yamlio.KubeLoader)):
+    return parse_docs(yamlio.load_all(text, loader=yamlio.KubeLoader), unit, wrapper_dir, repo)
+
+
+def parse_docs(docs: Iterable[Any], unit: Unit, wrapper_dir: Path, repo: Path
+               ) -> list[Resource]:
+    """Loaded documents of one overlay's build -> Resources (see `parse_stream`)."""
+    resources: list[Resource] = []
+    for i, doc in enumerate(docs):
         if not isinstance(doc, dict):
             continue
         meta = doc.get("metadata")

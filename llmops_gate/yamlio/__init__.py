@@ -23,6 +23,8 @@ that already catches `yaml.YAMLError` turns it into a finding instead of a trace
 from __future__ import annotations
 
 import codecs
+import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -136,13 +138,68 @@ def decode(raw: bytes, name: str = "<text>") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+# Resolved paths (every symlink followed) and source texts, remembered while `one_run()` is
+# active: one run reads, checks and looks up the same files and folders many times over (lint,
+# parse, the source map, the redactor, ...), and each `Path.resolve()` costs an lstat per path
+# component.
+_resolved: dict[str, str] | None = None
+_texts: dict[tuple[str, int], str] | None = None  # (path and root, limit) -> text
+_text_bytes = 0
+TEXT_CACHE_BYTES = 32 * MiB
+
+
+@contextlib.contextmanager
+def one_run() -> Iterator[None]:
+    """Within this block (one run), `inside` resolves each path prefix once and `read_text`
+    reads each file once (up to TEXT_CACHE_BYTES in all)."""
+    global _resolved, _texts, _text_bytes
+    outer = _resolved, _texts, _text_bytes
+    if _resolved is None:
+        _resolved, _texts, _text_bytes = {}, {}, 0
+    try:
+        yield
+    finally:
+        _resolved, _texts, _text_bytes = outer
+
+
+def _resolve(path: str, cache: dict[str, str]) -> str:
+    """`Path(path).resolve()` for an absolute path, from the resolved prefixes in `cache`."""
+    hit = cache.get(path)
+    if hit is not None:
+        return hit
+    head, tail = os.path.split(path)
+    if not tail:
+        return path if head == path else _resolve(head, cache)
+    base = _resolve(head, cache)
+    if tail == ".":
+        out = base
+    elif tail == "..":
+        out = os.path.dirname(base)
+    else:
+        candidate = os.path.join(base, tail)
+        # Only a symlink needs resolving (and may loop: Path.resolve raises then).
+        out = str(Path(candidate).resolve()) if os.path.islink(candidate) else candidate
+    cache[path] = out
+    return out
+
+
+def _absolute(path: Path) -> str:
+    # Not os.path.abspath: it would fold `..` before symlinks are resolved.
+    text = os.fspath(path)
+    return text if os.path.isabs(text) else os.path.join(os.getcwd(), text)
+
+
 def inside(path: Path, root: Path) -> bool:
     """True when `path`, with every symlink resolved, lies within `root`."""
+    cache = _resolved
     try:
-        path.resolve().relative_to(root.resolve())
+        if cache is None:
+            path.resolve().relative_to(root.resolve())
+            return True
+        full, top = (_resolve(_absolute(p), cache) for p in (path, root))
     except (ValueError, OSError, RuntimeError):
         return False
-    return True
+    return full == top or full.startswith(top.rstrip("/") + "/")
 
 
 def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
@@ -172,8 +229,20 @@ def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
 
 def read_text(path: Path, root: Path | None = None, limits: Limits | None = None) -> str:
     """A YAML source file as text, refusing what `read_bytes` and `decode` refuse."""
+    global _text_bytes
     lim = limits or _default
-    return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+    texts = _texts
+    if texts is None or root is None:
+        return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+    # Keyed by the root too: the check that the file lies inside it is part of the answer.
+    key = (f"{_absolute(path)}\0{root}", lim.max_file_bytes)
+    text = texts.get(key)
+    if text is None:
+        text = decode(read_bytes(path, lim.max_file_bytes, root), path.name)
+        if _text_bytes + len(text) <= TEXT_CACHE_BYTES:
+            texts[key] = text
+            _text_bytes += len(text)
+    return text
 
 
 class _Frame:

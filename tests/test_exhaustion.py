@@ -170,3 +170,22 @@ def test_exhausting_input_is_a_finding_within_bounds(case: Case, tmp_path: Path)
     assert list(tmp.iterdir()) == [], "temporary folders left behind"
     assert run.peak_tree_bytes < 500 * MB, run.peak_tree_bytes
     assert run.peak_child_bytes < 500 * MB, run.peak_child_bytes
+
+
+def test_schema_refuses_an_alias_bomb_before_expanding_it(tmp_path: Path) -> None:
+    # `llmops-gate schema` reads plain files and stdin itself (no Kustomize): the same limits
+    # stop the expansion there, with the file and the line of the alias that goes over them.
+    bomb = tmp_path / "bomb.yaml"
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: laughs}", "data:",
+             '  a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb.write_text("\n".join(lines) + "\n")
+    marker = f"llmops-gate-test-{uuid.uuid4().hex}"
+    run = run_bounded("schema", bomb, "--format", "json", tmpdir=tmp_path / marker,
+                      marker=marker, timeout=BOUND_SECONDS)
+    assert run.code == 1, run.stderr
+    found = [(f["rule"], f["file"]) for f in json.loads(run.stdout)["findings"]]
+    assert found == [("parse-error", str(bomb))]
+    assert "alias" in json.loads(run.stdout)["findings"][0]["message"]
+    assert run.peak_tree_bytes < 500 * 1024 * 1024
+    assert run.left == [], "processes of the run outlived it"

@@ -173,7 +173,22 @@ def prepare(checker: Checker, unit: Unit, offset: int, text: str,
     validation (syntax errors, duplicate keys) or beside it (`admission`)."""
     file = unit.path
     try:
+        if "*" in text:
+            # An alias can expand a few lines into billions of nodes (a "billion laughs"):
+            # such text goes through the parse validator's bounded walker (alias count and
+            # expansion, depth, size) first. Text without an alias indicator cannot expand, so
+            # the common stream pays nothing for it.
+            yamlio.check(text)
         docs = parse(text)
+    except yamlio.UnsafeYAML as exc:
+        line, col = yamlio.yaml_error_position(exc)
+        checker.stats.errors += 1
+        return [], [Finding(validator=VALIDATOR, rule="parse-error", severity=Severity.ERROR,
+                            message=f"refused before validation: {exc}", overlay=file,
+                            file=file, line=line + offset if line is not None else None,
+                            column=col, hint="rewrite the document without the alias "
+                            "expansion or nesting the YAML limits refuse (limits in "
+                            ".llmops-gate.yaml)")]
     except yaml.YAMLError as exc:
         line, col = yamlio.yaml_error_position(exc)
         checker.stats.errors += 1

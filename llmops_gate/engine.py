@@ -158,12 +158,42 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
     `batch` is False (default: on unless `LLMOPS_GATE_NO_BATCH` is set; see
     `llmops_gate.repo.batch`); the threads only wait and parse, and the consumer can
     validate a finished overlay while the others still build. Leaving the loop early cancels
-    the builds not yet started.
+    the builds not yet started. The builds start at the first `next()`; `Rendering` starts
+    them at once.
     """
-    if batch is None:
-        batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="llmops-gate-build")
-    try:
+    with Rendering(repo, units, kustomize, sources, jobs, timeout, progress, refused, batch,
+                   scan) as rendering:
+        yield from rendering
+
+
+class Rendering:
+    """The builds of `iter_render`, started when this is made: the caller can do its own
+    set-up (import the validators, collect the sources' secrets) while Kustomize runs, then
+    iterate for `(index in units, result)` in completion order. Use it as a context manager:
+    leaving it cancels the builds not yet started and waits for the running ones."""
+
+    def __init__(self, repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
+                 sources: SourceMap, jobs: int, timeout: float,
+                 progress: Progress | None = None,
+                 refused: Mapping[str, list[Finding]] | None = None,
+                 batch: bool | None = None, scan: RepoScan | None = None) -> None:
+        if batch is None:
+            batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
+        self.units = units
+        self.progress = progress
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs),
+                                       thread_name_prefix="llmops-gate-build")
+        self.futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
+        try:
+            self._submit(repo, kustomize, sources, jobs, timeout, refused, batch, scan)
+        except BaseException:
+            self.close()
+            raise
+
+    def _submit(self, repo: Path, kustomize: Kustomize | None, sources: SourceMap, jobs: int,
+                timeout: float, refused: Mapping[str, list[Finding]] | None, batch: bool,
+                scan: RepoScan | None) -> None:
+        units, pool = self.units, self.pool
         guess = None
         if batch and scan is not None:
             from llmops_gate.repo.batch import IdGuess
@@ -171,30 +201,39 @@ def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
             guess = IdGuess(scan, sources)
         batches = (plan_batches(units, jobs, refused, batch, guess) if kustomize is not None
                    else [])
-        futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
         planned: set[int] = set()
         for members in batches:
             if len(members) > 1:
                 assert kustomize is not None
-                futures[pool.submit(_render_batch, repo, units, members, kustomize, sources,
-                                    timeout)] = None
+                self.futures[pool.submit(_render_batch, repo, units, members, kustomize,
+                                         sources, timeout)] = None
                 planned.update(members)
         # Overlays first: they are the long pole; the manifests fill the gaps.
         order = sorted((i for i in range(len(units)) if i not in planned),
                        key=lambda i: units[i].kind != "overlay")
         for i in order:
-            futures[pool.submit(_render_single, repo, units, i, kustomize, sources, timeout,
-                                (refused or {}).get(units[i].path, ()))] = None
+            self.futures[pool.submit(_render_single, repo, units, i, kustomize, sources,
+                                     timeout, (refused or {}).get(units[i].path, ()))] = None
+
+    def __iter__(self) -> Iterator[tuple[int, UnitResult]]:
+        units = self.units
         total = sum(1 for u in units if u.kind == "overlay")
         done = 0
-        for future in as_completed(futures):
+        for future in as_completed(self.futures):
             for i, result in future.result():
-                if units[i].kind == "overlay" and progress is not None:
+                if units[i].kind == "overlay" and self.progress is not None:
                     done += 1
-                    progress(done, total, units[i].path)
+                    self.progress(done, total, units[i].path)
                 yield i, result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _render_single(repo: Path, units: Sequence[Unit], i: int, kustomize: Kustomize | None,
@@ -352,20 +391,23 @@ def _validate_repo(repo: Path, options: Options) -> Report:
     sources = SourceMap(repo)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
                for u in units if u.kind == "overlay"}
-    # Secret values written in the sources are known before anything is built, so even an
-    # error raised by a validator while overlays still build is printed masked (the CLI's
-    # handlers use the remembered values); rendered Secrets are added once all are in.
-    source_secrets = redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ())
-    redact.remember(source_secrets)
-    settings = Settings(validators=tuple(chosen), envs=tuple(options.envs),
-                        kustomize=kustomize.label, changed_since=options.changed_since,
-                        partial=partial, schema=options.schema)
-    ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
-                  settings=settings)
-    rendered = iter_render(repo, units, kustomize, sources, options.jobs or available_cpus(),
-                           timeout, options.progress, refused=refused, batch=options.batch,
-                           scan=scan)
-    findings = run_validators(ctx, chosen, units, rendered)
+    # The builds start first: the set-up below (the sources' secrets, importing the
+    # validators) runs while Kustomize does, instead of before it.
+    with Rendering(repo, units, kustomize, sources, options.jobs or available_cpus(),
+                   timeout, options.progress, refused=refused, batch=options.batch,
+                   scan=scan) as rendered:
+        # Secret values written in the sources are known before any validator runs, so even
+        # an error raised by one while overlays still build is printed masked (the CLI's
+        # handlers use the remembered values); rendered Secrets are added once all are in.
+        source_secrets = redact.collect(repo, scan.yaml_files, scan.kustomizations.values(),
+                                        ())
+        redact.remember(source_secrets)
+        settings = Settings(validators=tuple(chosen), envs=tuple(options.envs),
+                            kustomize=kustomize.label, changed_since=options.changed_since,
+                            partial=partial, schema=options.schema)
+        ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
+                      settings=settings)
+        findings = run_validators(ctx, chosen, units, iter(rendered))
     results = ctx.results
     # The sources' secrets are known already: only the rendered Secrets are added.
     redactor = redact.Redactor(source_secrets | redact.collect(

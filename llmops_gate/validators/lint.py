@@ -21,6 +21,7 @@ from llmops_gate import yamlio
 from llmops_gate.config import Config
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, RuleDoc, Severity, Unit
+from llmops_gate.validators import lint_worker
 from llmops_gate.validators.base import Spec
 from llmops_gate.validators.context import Context
 from llmops_gate.validators.sources import files_to_lint, refusal, refusal_docs
@@ -175,26 +176,22 @@ def _in_unit(finding: Finding, unit: Unit | None) -> Finding:
     return replace(finding, overlay=unit.path, environment=unit.environment)
 
 
-def _problems(text: str, file: str, conf: YamlLintConfig,
-              seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None) -> list[Finding]:
-    """yamllint's findings for one file. Overlays of many models repeat the same files, so
-    results are kept per run by content and by the rules that apply to the file's path
-    (rule-level `ignore` patterns are the only way the path changes what yamllint says)."""
-    if seen is None:
-        return list(lint_text(text, file, conf))
-    key = (text, tuple(rule.ID for rule in conf.enabled_rules(file)))
-    cached = seen.get(key)
-    if cached is None:
-        cached = seen[key] = list(lint_text(text, file, conf))
-        return cached
-    return [replace(f, file=file) for f in cached]
+def _key(text: str, file: str, conf: YamlLintConfig) -> tuple[str, tuple[str, ...]]:
+    """Overlays of many models repeat the same files, so results are kept per run by content
+    and by the rules that apply to the file's path (rule-level `ignore` patterns are the only
+    way the path changes what yamllint says)."""
+    return (text, tuple(rule.ID for rule in conf.enabled_rules(file)))
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     conf, _ = load_lint_config(ctx)
-    seen: dict[tuple[str, tuple[str, ...]], list[Finding]] | None = (
-        {} if caching.enabled() else None)
+    cache = caching.enabled()
     manifests = {r.unit.path: r.unit for r in ctx.results if r.unit.kind == "manifest"}
+    # Each file, in order: its findings when it cannot be linted, else the index of the text
+    # to lint (one per distinct key when caching) and whether that text was seen before.
+    plan: list[tuple[str, list[Finding] | None, int, bool]] = []
+    todo: list[tuple[str, str]] = []
+    index: dict[tuple[str, tuple[str, ...]], int] = {}
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):
             continue
@@ -204,17 +201,35 @@ def check(ctx: Context) -> Iterator[Finding]:
             text = yamlio.read_text(path, root=ctx.repo)
             yamlio.check(text)
         except OSError as exc:
-            yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
-                          message=f"cannot read file: {exc.strerror or exc}", file=file)
+            plan.append((file, [Finding(
+                validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
+                message=f"cannot read file: {exc.strerror or exc}", file=file)], -1, False))
             continue
         except yamlio.UnsafeYAML as exc:
             # Never hand a refused file to yamllint (a 50 MB file takes minutes there); the
             # `parse` validator reports it too, and stands when it runs.
-            yield _in_unit(refusal(exc, file, "lint"), unit)
+            plan.append((file, [_in_unit(refusal(exc, file, "lint"), unit)], -1, False))
             continue
         except yaml.YAMLError:
             pass  # a syntax error: yamllint reports it with line and column
-        for finding in _problems(text, file, conf, seen):
+        key = _key(text, file, conf) if cache else None
+        if key is not None and key in index:
+            plan.append((file, None, index[key], True))
+            continue
+        if key is not None:
+            index[key] = len(todo)
+        plan.append((file, None, len(todo), False))
+        todo.append((text, file))
+    # yamllint itself: in a child process beside the builds when there is enough of it.
+    linted = lint_worker.map_texts(lambda text, file: list(lint_text(text, file, conf)), todo)
+    for file, ready, i, repeat in plan:
+        if ready is not None:
+            yield from ready
+            continue
+        unit = manifests.get(file)
+        for finding in linted[i]:
+            if repeat:
+                finding = replace(finding, file=file)
             if unit is not None:
                 finding = replace(finding, overlay=unit.path, environment=unit.environment)
             yield finding

@@ -10,6 +10,7 @@ run (a `SchemaStore` lives for one run).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import threading
@@ -83,12 +84,13 @@ def bundled_dir() -> Path:
 
 @cache
 def _kv_root() -> Path:
-    try:
-        import kubernetes_validate
-    except ImportError as exc:  # pragma: no cover - a declared dependency
+    # Only its data files are read: find the package without importing it (its import
+    # pulls in modules a run does not otherwise need, a noticeable part of a small run).
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - declared
         raise GateError("the kubernetes-validate package is not installed; "
-                        "`pip install kubernetes-validate`") from exc
-    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+                        "`pip install kubernetes-validate`")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 def _version_key(v: str) -> tuple[int, ...]:

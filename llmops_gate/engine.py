@@ -6,6 +6,7 @@ on), plain manifests are read as they are, then each validator runs over the sha
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -344,6 +345,12 @@ def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
     ctx.results = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmops-gate-sources") as side:
         pending = {n: side.submit(_collect, loaded[n], placeholders) for n in early}
+        # The builds are running (see Rendering): a head start for the validators that wait
+        # for them. Best effort only: whatever goes wrong here, the check itself meets again.
+        for name in chosen:
+            if name not in pending:
+                with contextlib.suppress(Exception):
+                    loaded[name].prepare(placeholders)
         for i, result in rendered:
             final[i] = result
             ctx.results.append(result)

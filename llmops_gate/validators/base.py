@@ -7,6 +7,11 @@ Context (the one entry point every other caller uses). It may overlap the builds
 - `check_unit(ctx, result)`: findings for one rendered unit, called as soon as the unit is
   ready (`ctx.results` holds the units finished so far); then `finish(ctx)` once all are in
   (for cross-unit checks). Together they must give what `check(ctx)` gives.
+
+It may also `prepare(ctx)`: work that does not depend on what the builds render (imports,
+schemas to load), called while the overlays build, with `ctx.results` holding every unit
+without resources. It is only a head start: it must not change any finding, and whatever it
+does not do, `check` still does.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class Validator(Protocol):
 
     def finish(self, ctx: Context) -> Iterable[Finding]: ...
 
+    def prepare(self, ctx: Context) -> None: ...
+
     def rules(self, config: Config | None = None) -> list[RuleDoc]: ...
 
     def rule_doc(self, rule: str) -> RuleDoc | None:
@@ -63,6 +70,7 @@ class Spec:
     unit: CheckUnit | None = None
     done: Check | None = None
     open_rule: Callable[[str], RuleDoc | None] | None = None
+    warm: Callable[[Context], None] | None = None
 
     @property
     def streams(self) -> bool:
@@ -76,6 +84,10 @@ class Spec:
 
     def finish(self, ctx: Context) -> Iterable[Finding]:
         return self.done(ctx) if self.done is not None else ()
+
+    def prepare(self, ctx: Context) -> None:
+        if self.warm is not None:
+            self.warm(ctx)
 
     def rules(self, config: Config | None = None) -> list[RuleDoc]:
         return self.list_rules(config)

@@ -9,7 +9,9 @@ file and line where the field is written.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from llmops_gate.config import Config
     from llmops_gate.model import Finding, Resource, RuleDoc
     from llmops_gate.validators.context import Context
-    from llmops_gate.validators.schema.run import Item, Locate, Scalar
+    from llmops_gate.validators.schema.run import Checker, Item, Locate, Scalar
     from llmops_gate.validators.schema.settings import SchemaSettings
     from llmops_gate.yamlio.sourcemap import SourceMap
 
@@ -266,13 +268,59 @@ def rewritten(ctx: Context, checker: Any) -> Iterator[Finding]:
                 yield checker.finding(item, "rewritten-value", note, path, doc=res.doc)
 
 
-def check(ctx: Context) -> Iterator[Finding]:
+# Checkers made by `prepare`, by the run's SourceMap (shared by every Context of one run).
+_prepared: dict[int, tuple[SourceMap, Checker]] = {}
+_prepared_lock = threading.Lock()
+
+
+def prepare(ctx: Context) -> None:
+    """While the overlays build: the Checker of the run, with the schema of every kind the
+    selected units' sources declare already found (read and converted: most of a small run's
+    schema time). Rendered objects have the kinds of their sources; any other kind is found
+    when it is met, as without this."""
+    from llmops_gate.repo.discover import closure
     from llmops_gate.validators.schema import kubeconform
     from llmops_gate.validators.schema.run import Checker
+    from llmops_gate.validators.schema.store import GVK, SchemaUnusable
+    from llmops_gate.yamlio.sourcemap import child
+
+    settings = settings_of(ctx)
+    if kubeconform.choose(settings) is not None:
+        return
+    checker = Checker.create(settings)
+    files: set[str] = set()
+    for result in ctx.results:
+        if result.unit.kind == "overlay":
+            files |= closure(ctx.scan, result.unit.path)
+        else:
+            files.add(result.unit.path)
+    kustomizations = {k.file for k in ctx.scan.kustomizations.values()}
+    for file in sorted((files & set(ctx.scan.yaml_files)) - kustomizations):
+        for doc in ctx.sources.documents(file):
+            api = child(doc.node, "apiVersion")
+            if doc.kind and isinstance(api, yaml.ScalarNode) and api.value:
+                with contextlib.suppress(SchemaUnusable):
+                    checker.find(GVK.of(str(api.value), doc.kind))
+    with _prepared_lock:
+        _prepared[id(ctx.sources)] = (ctx.sources, checker)
+
+
+def _checker(ctx: Context, settings: SchemaSettings) -> Checker:
+    from llmops_gate.validators.schema.run import Checker
+
+    with _prepared_lock:
+        entry = _prepared.pop(id(ctx.sources), None)
+    if entry is not None and entry[0] is ctx.sources and entry[1].settings == settings:
+        return entry[1]
+    return Checker.create(settings)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    from llmops_gate.validators.schema import kubeconform
 
     settings = settings_of(ctx)
     binary = kubeconform.choose(settings)
-    checker = Checker.create(settings)
+    checker = _checker(ctx, settings)
     items = list(items_of(ctx))
     if binary is not None:
         yield from kubeconform.check(binary, checker, items)
@@ -281,4 +329,4 @@ def check(ctx: Context) -> Iterator[Finding]:
     yield from rewritten(ctx, checker)
 
 
-SPEC = Spec("schema", check, rules)
+SPEC = Spec("schema", check, rules, warm=prepare)

@@ -6,7 +6,11 @@ on the GIL with the thread that parses Kustomize's output and runs the other val
 child process has a core (and an interpreter) of its own. The child is forked, not spawned:
 it inherits the yamllint config and the texts already read, so it starts in milliseconds and
 imports nothing (a spawned interpreter would import the package again, and multiprocessing's
-spawn and forkserver methods start a resource-tracker process as well).
+spawn and forkserver methods start a resource-tracker process as well). Forking a process
+with threads is safe here because the child runs nothing but yamllint and pickle on objects it
+already has (its modules are imported before the fork, and CPython holds the import lock across
+a fork anyway; no I/O but its own pipe, every other descriptor is closed at once) and leaves
+with `os._exit`.
 
 Bounds and clean-up, as for every child of the tool: one child at a time per run, a memory
 ceiling (RLIMIT_DATA), a parent-death signal (SIGKILL: it dies with the tool even when the tool
@@ -73,7 +77,11 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
     if pid == 0:  # the child: compute, write, leave without running any of the parent's exits
         code = 1
         try:
-            os.close(read_end)
+            # Only the pipe to the parent stays open: another thread may have been starting
+            # a Kustomize process, and a copy of that pipe's write end held here would keep
+            # the parent waiting for its end of output until this child exits.
+            os.closerange(3, write_end)
+            os.closerange(write_end + 1, _max_fd())
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if prctl is not None:
@@ -118,6 +126,13 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
     except Exception:
         return None
     return got if isinstance(got, list) and len(got) == len(items) else None
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(os.sysconf("SC_OPEN_MAX")), 1024)
+    except (OSError, ValueError):
+        return 65536
 
 
 def _cap_memory() -> None:

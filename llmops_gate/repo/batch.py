@@ -23,6 +23,7 @@ today's path), so what is reported about an overlay never depends on its batch:
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -140,8 +141,11 @@ def disabled() -> bool:
     return bool(os.environ.get("LLMOPS_GATE_NO_BATCH"))
 
 
+@functools.lru_cache(maxsize=256)
 def _marker_transformer(member: int) -> str:
     # Inline (a string entry of `transformers`), so a member is one folder with one file.
+    # The same for member i in every batch: dumped once (PyYAML's emitter is pure Python,
+    # and the build threads that write the wrappers share the GIL with the validators).
     return yaml.safe_dump({
         "apiVersion": "builtin",
         "kind": "AnnotationsTransformer",

@@ -25,6 +25,7 @@ lints in-process (the tests compare both).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import resource
@@ -68,9 +69,16 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
     prctl = kustomize._libc.prctl if kustomize._libc is not None else None
     parent = os.getpid()
     read_end, write_end = os.pipe()
+    # Memory: after the fork, every page either process writes is copied, and a collection
+    # of the garbage collector writes to every object it walks; while the child lives, both
+    # processes' collections look only at objects made after the fork. The copies left (the
+    # parent keeps parsing builds meanwhile) still cost the tree's peak 25-35 MB on a
+    # 300-overlay run (measured against LLMOPS_GATE_NO_LINT_WORKER=1).
+    gc.freeze()
     try:
         pid = os.fork()
     except OSError:
+        gc.unfreeze()
         os.close(read_end)
         os.close(write_end)
         return None
@@ -113,6 +121,7 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
             chunks.append(chunk)
         _, status = os.waitpid(pid, 0)
     finally:
+        gc.unfreeze()
         os.close(read_end)
         if status is None:  # stopping, or an error in this thread: the child goes too
             with contextlib.suppress(ProcessLookupError):

@@ -26,7 +26,7 @@ from typing import Any
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
-from llmops_gate.repo import kustomize
+from llmops_gate.repo import child
 from llmops_gate.validators.schema.convert import close_schema
 from llmops_gate.validators.schema.embedded import PathPart, Problem
 from llmops_gate.validators.schema.manifests import plain
@@ -298,21 +298,21 @@ def timeout() -> float:
 def run_kubeconform(argv: list[str], expected: int) -> list[dict[str, Any]]:
     """Run kubeconform; its results, or KubeconformFailed saying why there are none."""
     limit = timeout()
-    # Through the one door every child of the tool takes (llmops_gate.kustomize.run_child):
+    # Through the one door every child of the tool takes (llmops_gate.repo.child.run_child):
     # the same memory ceiling, parent-death signal, process-group kill and output cap.
     limits = yamlio.current()
     try:
-        code, raw_out, raw_err = kustomize.run_child(
+        code, raw_out, raw_err = child.run_child(
             argv, cwd=None, timeout=limit, max_bytes=limits.max_stream_bytes,
             memory=limits.kustomize_memory, what="kubeconform")
-    except kustomize.BuildTimeout:
+    except child.BuildTimeout:
         raise KubeconformFailed(f"timed out after {limit:g}s "
                                 "(LLMOPS_GATE_KUBECONFORM_TIMEOUT)") from None
-    except kustomize.Cancelled:
+    except child.Cancelled:
         raise
-    except kustomize.OutOfMemory as exc:
+    except child.OutOfMemory as exc:
         raise KubeconformFailed(str(exc)) from None
-    except kustomize.BuildError as exc:
+    except child.BuildError as exc:
         raise KubeconformFailed(f"failed: {exc}") from None
     except OSError as exc:
         raise GateError(f"cannot run kubeconform ({argv[0]}): {exc.strerror or exc}") from exc

@@ -13,6 +13,7 @@ online registry, the Kubernetes schemas the run needs are exported from kubernet
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -63,14 +64,25 @@ def choose(settings: SchemaSettings) -> str | None:
     return found
 
 
+@functools.cache
+def _bundled_texts(strict: bool) -> tuple[tuple[str, str, str], ...]:
+    """(group folder, file name, JSON text) of each bundled CRD schema as exported. The
+    package's files do not change while it runs, so a process that starts kubeconform often
+    (the `schema` command over many files) closes the schemas once."""
+    out = []
+    for path in sorted(bundled_dir().glob("*/*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append((path.parent.name, path.name, json.dumps(close_schema(data) if strict
+                                                              else data)))
+    return tuple(out)
+
+
 def export_bundled(dest: Path, strict: bool) -> None:
     """The bundled CRD schemas under `dest` in the `<group>/<kind>_<version>.json` layout."""
-    src = bundled_dir()
-    for path in sorted(src.glob("*/*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out = dest / path.parent.name / path.name
+    for group, name, text in _bundled_texts(strict):
+        out = dest / group / name
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(close_schema(data) if strict else data), encoding="utf-8")
+        out.write_text(text, encoding="utf-8")
 
 
 def inline_refs(doc: Any, defs: dict[str, Any], stack: frozenset[str] = frozenset()) -> Any:

@@ -88,7 +88,7 @@ class Tree:
         units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
         return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
-                   chain=Chain.of(config, units), sources=SourceMap(root))
+                   chain=Chain.of(config, units), sources=SourceMap(root, scan.snapshot))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]

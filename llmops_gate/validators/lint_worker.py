@@ -15,7 +15,7 @@ with `os._exit`.
 Bounds and clean-up, as for every child of the tool: one child at a time per run, a memory
 ceiling (RLIMIT_DATA), a parent-death signal (SIGKILL: it dies with the tool even when the tool
 is SIGKILLed), SIGINT and SIGTERM back to their default action (a Ctrl-C that reaches the
-process group ends it at once), and on a stop (`repo.kustomize.stopping()`, set by the SIGINT
+process group ends it at once), and on a stop (`repo.child.stopping()`, set by the SIGINT
 and SIGTERM handlers) the parent kills it and reaps it. The child only computes: any failure
 in it (a crash, the ceiling, a result that does not read back) makes the parent lint the same
 texts itself, so the findings are the same either way; `LLMOPS_GATE_NO_LINT_WORKER=1` always
@@ -35,7 +35,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from llmops_gate.repo import kustomize
+from llmops_gate.repo import child
 
 T = TypeVar("T")
 
@@ -64,9 +64,9 @@ def map_texts(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]) -
 
 def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
               ) -> list[T] | None:
-    if kustomize.stopping():
-        raise kustomize.Cancelled("lint not started: llmops-gate is stopping")
-    prctl = kustomize._libc.prctl if kustomize._libc is not None else None
+    if child.stopping():
+        raise child.Cancelled("lint not started: llmops-gate is stopping")
+    prctl = child._libc.prctl if child._libc is not None else None
     parent = os.getpid()
     read_end, write_end = os.pipe()
     # Memory: after the fork, every page either process writes is copied, and a collection
@@ -93,7 +93,7 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if prctl is not None:
-                prctl(kustomize.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                prctl(child.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before prctl took effect
                 os._exit(1)
             _cap_memory()
@@ -111,8 +111,8 @@ def _in_child(lint: Callable[[str, str], T], items: Sequence[tuple[str, str]]
     try:
         while True:
             ready, _, _ = select.select([read_end], [], [], POLL)
-            if kustomize.stopping():
-                raise kustomize.Cancelled("lint stopped: llmops-gate is stopping")
+            if child.stopping():
+                raise child.Cancelled("lint stopped: llmops-gate is stopping")
             if not ready:
                 continue
             chunk = os.read(read_end, 1 << 20)

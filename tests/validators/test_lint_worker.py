@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.generate import generate, model_names
 from llmops_gate.model import Finding
-from llmops_gate.repo import kustomize
+from llmops_gate.repo import child
 from llmops_gate.validators import lint_worker
 from llmops_gate.validators.lint import BUILTIN_CONFIG, lint_text
 from tests.conftest import cli_env, run_cli
@@ -42,13 +42,13 @@ def lint_findings(report: str) -> list[tuple[str, str, int, int]]:
 
 def test_lint_in_a_child_gives_the_in_process_report(tmp_path: Path) -> None:
     repo = lint_repo(tmp_path)
-    child = run_cli("validate", repo, "--format", "json")
+    forked = run_cli("validate", repo, "--format", "json")
     inline = run_cli("validate", repo, "--format", "json",
                      env=cli_env({"LLMOPS_GATE_NO_LINT_WORKER": "1"}))
-    assert child.code == inline.code == 1, child.stderr + inline.stderr
-    assert "Traceback" not in child.stderr
-    assert child.stdout == inline.stdout
-    found = lint_findings(child.stdout)
+    assert forked.code == inline.code == 1, forked.stderr + inline.stderr
+    assert "Traceback" not in forked.stderr
+    assert forked.stdout == inline.stdout
+    found = lint_findings(forked.stdout)
     broken = f"models/{model_names(6)[2]}/overlays/production/size.yaml"
     assert ("yaml-syntax", broken, 11, 17) in found
     assert [f for f in found if f[0] == "yaml-trailing-spaces"] == [
@@ -114,7 +114,7 @@ def test_a_stop_kills_the_child_and_leaves_no_process(monkeypatch: pytest.Monkey
         calls += 1
         return calls > 1
 
-    monkeypatch.setattr(kustomize, "stopping", stop_after_fork)
-    with pytest.raises(kustomize.Cancelled):
+    monkeypatch.setattr(child, "stopping", stop_after_fork)
+    with pytest.raises(child.Cancelled):
         lint_worker._in_child(_lint, _texts(200))
     assert _children() <= before

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+# The one nested lookup and field path of the package (rules and plugins import them here).
+from llmops_gate.kinds import Path as Path
+from llmops_gate.kinds import PathPart as PathPart
+from llmops_gate.kinds import get as get
 from llmops_gate.model import Resource, RuleDoc, RuleOption, Severity, Unit
-
-PathPart = str | int
-Path = tuple[PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ class RuleContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     # The text of a repo file a kustomization names (a patch file); supplied by the engine so
     # rules stay free of I/O.
+    # A source file's text and first document, from the run's snapshot (None when unread).
     read_text: Callable[[str], str | None] | None = None
+    read_data: Callable[[str], Any] | None = None
 
     def env(self, name: str | None) -> EnvInfo | None:
         for env in self.environments:
@@ -166,21 +169,6 @@ class Rule:
         del out["validator"], out["links"]
         return {**out, "kinds": sorted(self.kinds) if self.kinds else None,
                 "equivalents": dict(self.equivalents), "doc": self.doc}
-
-
-def get(doc: Any, *path: PathPart) -> Any:
-    """The value at `path` in nested mappings and lists, or None."""
-    node = doc
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(node, list) or not 0 <= part < len(node):
-                return None
-        elif not isinstance(node, Mapping):
-            return None
-        node = node[part] if isinstance(part, int) else node.get(part)
-        if node is None:
-            return None
-    return node
 
 
 def names(values: Sequence[str]) -> str:

@@ -18,9 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from llmops_gate.kinds import ISVC
 from llmops_gate.model import Resource, Severity
 from llmops_gate.validators.policy.base import Option, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import ISVC, POD_KINDS, containers, is_vllm, runtime_of
+from llmops_gate.validators.policy.pods import POD_KINDS, containers, is_vllm, runtime_of
 
 _FLAG_TEXT = """
 host port uvicorn-log-level allow-credentials allowed-origins allowed-methods allowed-headers
@@ -191,19 +192,22 @@ def check_positional(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
                 inline = item.get("patch")
                 file: str | None = None
                 text: str | None = None
-                if isinstance(inline, str):
-                    text = inline
-                elif isinstance(item.get("path"), str):
-                    import os
-
-                    file = os.path.normpath(folder / item["path"]).replace(os.sep, "/")
-                    text = ctx.read_text(file) if ctx.read_text else None
-                if not text:
-                    continue
+                patch: Any = None
                 try:
-                    ops = _ops(yamlio.load(text))
+                    if isinstance(inline, str):
+                        text = inline
+                        patch = yamlio.load(inline)
+                    elif isinstance(item.get("path"), str):
+                        import os
+
+                        file = os.path.normpath(folder / item["path"]).replace(os.sep, "/")
+                        text = ctx.read_text(file) if ctx.read_text else None
+                        patch = ctx.read_data(file) if ctx.read_data and text else None
                 except yaml.YAMLError:
                     continue
+                if not text or not patch:
+                    continue
+                ops = _ops(patch)
                 for op in ops:
                     ptr = str(op.get("path") or "")
                     if not _INDEXED.search(ptr):

@@ -23,7 +23,7 @@ from llmops_gate.repo import batch
 from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize, render_unit
 from llmops_gate.yamlio.sourcemap import SourceMap
-from tests.conftest import CORPUS, EXAMPLE, cli_env, need_shared, run_cli
+from tests.conftest import CORPUS, EXAMPLE, cli_env, need_shared, once_per_run, run_cli
 
 CORPUS_REPOS = sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else []
 FORMATS = ("json", "sarif", "junit", "text")
@@ -86,8 +86,15 @@ def defects_repo() -> Any:
 def defects_reports(defects_repo: Path, tmp_path_factory: pytest.TempPathFactory
                     ) -> dict[str, tuple[str, str]]:
     """format -> (batched, unbatched) report of the defects repo: one run each way writes
-    every format (`--report-file`), so the repo is built twice, not twice per format."""
+    every format (`--report-file`), so the repo is built twice, not twice per format, and
+    once per run, whatever the xdist workers (`once_per_run`)."""
     out = tmp_path_factory.mktemp("reports")
+    pairs: dict[str, list[str]] = once_per_run(
+        "batch-defects-reports", tmp_path_factory, lambda: _both_ways(defects_repo, out))
+    return {fmt: (pair[0], pair[1]) for fmt, pair in pairs.items()}
+
+
+def _both_ways(defects_repo: Path, out: Path) -> dict[str, list[str]]:
     runs: dict[str, dict[str, str]] = {}
     codes: list[int] = []
     for way, env in (("batched", None), ("plain", cli_env({"LLMOPS_GATE_NO_BATCH": "1"}))):
@@ -99,7 +106,7 @@ def defects_reports(defects_repo: Path, tmp_path_factory: pytest.TempPathFactory
                      **{fmt: (out / f"{way}.{fmt}").read_text(encoding="utf-8")
                         for fmt in FORMATS[1:]}}
     assert codes[0] == codes[1]
-    return {fmt: (runs["batched"][fmt], runs["plain"][fmt]) for fmt in FORMATS}
+    return {fmt: [runs["batched"][fmt], runs["plain"][fmt]] for fmt in FORMATS}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -379,9 +379,10 @@ def _validate_repo(repo: Path, options: Options) -> Report:
                         partial=partial, schema=options.schema)
     ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                   settings=settings, environments=envs.resolve(config, scan, found))
-    prebuilt = {u.path: r for u in units
-                for r in [(options.prebuilt or {}).get(u.path)]
-                if r is not None and r.unit == u and not refused.get(u.path)}
+    given = options.prebuilt or {}
+    # Only what this run would build itself: the same unit, and one the guard lets through.
+    prebuilt = {u.path: given[u.path] for u in units
+                if u.path in given and given[u.path].unit == u and not refused.get(u.path)}
     build = [u for u in units if u.path not in prebuilt]
     rendered = iter_render(repo, build, kustomize, sources, options.jobs or available_cpus(),
                            timeout, options.progress, refused=refused, batch=options.batch,

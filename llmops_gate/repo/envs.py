@@ -108,27 +108,26 @@ def resolve(config: Config, scan: RepoScan, units: Iterable[Unit]) -> Chain:
         if conf is not None:
             overlays += [k for p in conf.overlays for k in kust if fnmatch.fnmatch(k, p)]
         paths = tuple(dict.fromkeys(overlays))
-
-        def agreed(key: str, paths: Sequence[str] = paths) -> str | None:
-            values = {v for o in paths if o in kust
-                      for v in [kust[o].data.get(key)] if isinstance(v, str) and v}
-            return values.pop() if len(values) == 1 else None
-
-        own: dict[str, Affixes] = {}
-        for o in paths:
-            data = kust[o].data if o in kust else {}
-            own[o] = (str(data.get("namePrefix") or ""), str(data.get("nameSuffix") or ""))
+        data = [kust[o].data if o in kust else {} for o in paths]
+        own = {o: (str(d.get("namePrefix") or ""), str(d.get("nameSuffix") or ""))
+               for o, d in zip(paths, data, strict=True)}
         envs.append(EnvInfo(
             name=name, overlays=paths,
-            namespace=(conf.namespace if conf else None) or agreed("namespace"),
+            namespace=(conf.namespace if conf else None) or _agreed(data, "namespace"),
             application=conf.application if conf else None,
             prefix=conf.prefix if conf is not None and conf.prefix is not None
-            else agreed("namePrefix"),
+            else _agreed(data, "namePrefix"),
             suffix=conf.suffix if conf is not None and conf.suffix is not None
-            else agreed("nameSuffix"),
+            else _agreed(data, "nameSuffix"),
             configured=conf, own=own))
     return Chain(tuple(envs), from_config=bool(config.environments),
                  ambiguous=tuple(ambiguous))
+
+
+def _agreed(kustomizations: Sequence[Mapping[str, Any]], key: str) -> str | None:
+    """The one non-empty value of `key` the kustomizations set, or None (none, or several)."""
+    values = {v for data in kustomizations for v in [data.get(key)] if isinstance(v, str) and v}
+    return values.pop() if len(values) == 1 else None
 
 
 def environments(repo: Path) -> list[EnvInfo]:

@@ -25,6 +25,7 @@ from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustom
 from llmops_gate.validators.context import Context, Settings
 from llmops_gate.validators.schema.settings import SchemaFlags
 from llmops_gate.yamlio import redact
+from llmops_gate.yamlio.snapshot import Snapshot
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 Progress = Callable[[int, int, str], None]
@@ -53,12 +54,11 @@ class Options:
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
-    """A plain manifest file -> resources, with each document's first line."""
-    path = repo / unit.path
+    """A plain manifest file -> resources, with each document's first line (from the run's
+    snapshot: the file is read and parsed once, as Kubernetes reads it)."""
+    del repo  # the snapshot knows the repo
     try:
-        text = yamlio.read_text(path, root=repo)
-        # Read as kubectl apply and ArgoCD read it, not by PyYAML's YAML 1.1 rules.
-        docs = list(yamlio.load_all(text, loader=yamlio.KubeLoader))
+        docs = sources.snapshot.documents(unit.path)
     except OSError as exc:
         return UnitResult(unit=unit, error=f"cannot read file: {exc.strerror or exc}")
     except yamlio.UnsafeYAML as exc:
@@ -337,19 +337,25 @@ def _with_prebuilt(units: Sequence[Unit], build: Sequence[Unit],
         yield where[build[i].path], result
 
 
-def validate_repo(repo: Path, options: Options | None = None) -> Report:
+def validate_repo(repo: Path, options: Options | None = None,
+                  snapshot: Snapshot | None = None) -> Report:
+    """Validate `repo`. Its source files are read and parsed once, through `snapshot` (a new
+    one unless the caller passes one, to look at its `counts()` after, or to share it)."""
     with yamlio.one_run():
-        return _validate_repo(repo, options or Options())
+        return _validate_repo(repo, options or Options(), snapshot)
 
 
-def _validate_repo(repo: Path, options: Options) -> Report:
+def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> Report:
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
-    config = load_config(repo, options.config_path)
+    # The config is read under the default limits; the rest under the ones it sets.
+    snapshot = snapshot if snapshot is not None else Snapshot(repo, yamlio.Limits())
+    config = load_config(repo, options.config_path, snapshot)
     yamlio.configure(config.limits)
+    snapshot.limits = config.limits
     chosen = validators.select(options.only, options.skip)
-    scan: RepoScan = scan_repo(repo, config)
+    scan: RepoScan = scan_repo(repo, config, snapshot)
     found = discover_units(scan, config)
     units = select_units(found, options.envs, config)
     if not any(u.kind == "overlay" for u in units):
@@ -366,13 +372,13 @@ def _validate_repo(repo: Path, options: Options) -> Report:
     kcfg = config.section("kustomize")
     kustomize = choose_kustomize(repo, config, options.kustomize)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
-    sources = SourceMap(repo)
+    sources = SourceMap(repo, snapshot)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
                for u in units if u.kind == "overlay"}
     # Secret values written in the sources are known before anything is built, so even an
     # error raised by a validator while overlays still build is printed masked (the CLI's
     # handlers use the remembered values); rendered Secrets are added once all are in.
-    source_secrets = redact.collect(repo, scan.yaml_files, scan.kustomizations.values(), ())
+    source_secrets = redact.collect(snapshot, scan.yaml_files, scan.kustomizations.values(), ())
     redact.remember(source_secrets)
     settings = Settings(validators=tuple(chosen), envs=tuple(options.envs),
                         kustomize=kustomize.label, changed_since=options.changed_since,
@@ -392,7 +398,7 @@ def _validate_repo(repo: Path, options: Options) -> Report:
     results = ctx.results
     # The sources' secrets are known already: only the rendered Secrets are added.
     redactor = redact.Redactor(source_secrets | redact.collect(
-        repo, (), (), (res for r in results for res in r.resources)))
+        snapshot, (), (), (res for r in results for res in r.resources)))
     redact.remember(redactor.literals)
     findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)

@@ -18,6 +18,7 @@ from llmops_gate.config.policy_schema import ENV_POLICY_SCHEMA, POLICY_SCHEMA
 from llmops_gate.config.review_section import REVIEW_SCHEMA
 from llmops_gate.config.schema_section import CONFIG_SECTION as SCHEMA_SECTION
 from llmops_gate.errors import GateError
+from llmops_gate.yamlio.snapshot import Snapshot
 
 CONFIG_NAMES = (".llmops-gate.yaml", ".llmops-gate.yml")
 
@@ -291,26 +292,40 @@ def parse_config(data: Any, path: Path | None) -> Config:
     )
 
 
-def load_config(repo: Path, explicit: Path | None = None) -> Config:
-    """Load the repo's config (or `explicit`), validating it; an empty Config when there is none."""
+def load_config(repo: Path, explicit: Path | None = None,
+                snapshot: Snapshot | None = None) -> Config:
+    """Load the repo's config (or `explicit`), validating it; an empty Config when there is none.
+
+    The repo's own config is read like any file of the repo (bounded, inside the root, with the
+    default limits: its own are not known yet), through the run's `snapshot` when there is one,
+    so the `lint` and `parse` validators later look at that same reading of it."""
     path = explicit if explicit is not None else find_config(repo)
     if path is None:
         return Config(path=None)
+    rel = path.relative_to(repo).as_posix() if snapshot is not None and explicit is None \
+        else None
     try:
-        # The repo's own config is read like any file of the repo: bounded, inside the root.
-        text = yamlio.read_text(path, root=repo if explicit is None else None,
-                                limits=yamlio.Limits())
+        if snapshot is not None and rel is not None:
+            text = snapshot.text(rel)
+        else:
+            text = yamlio.read_text(path, root=repo if explicit is None else None,
+                                    limits=yamlio.Limits())
     except OSError as exc:
         raise GateError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
     except yamlio.UnsafeYAML as exc:
         raise GateError(f"{path}: cannot read config: {exc}") from exc
     try:
-        data = yamlio.load(text, yamlio.Limits())
+        docs = snapshot.documents(rel) if snapshot is not None and rel is not None else [
+            yamlio.load(text, yamlio.Limits())]
     except yaml.YAMLError as exc:
         line, _ = yamlio.yaml_error_position(exc)
         where = f"{path}:{line}" if line else str(path)
         raise GateError(f"{where}: config is not valid YAML: "
                         f"{yamlio.yaml_error_summary(exc)}") from exc
+    if len(docs) > 1:
+        raise GateError(f"{path}: config is not valid YAML: expected a single document in the "
+                        "stream, but found another document")
+    data = docs[0] if docs else None
     if data is not None and not isinstance(data, dict):
         raise GateError(f"{path}: config must be a mapping, not {type(data).__name__}")
     return parse_config(data, path)

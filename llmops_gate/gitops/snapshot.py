@@ -78,7 +78,7 @@ class Tree:
         scan, units, chain = _scan(root, config)
         return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
-                   chain=chain, sources=SourceMap(root))
+                   chain=chain, sources=SourceMap(root, scan.snapshot))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
@@ -109,8 +109,10 @@ class Tree:
         for rel, text in edits.items():
             (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.root / rel, text)
+        # A new scan reads the edited files through a new snapshot (the old one holds them as
+        # they were).
         self.scan, self.units, self.chain = _scan(self.root, self.config)
-        self.sources = SourceMap(self.root)
+        self.sources = SourceMap(self.root, self.scan.snapshot)
         self.state = state
 
     def _key_name(self, res: Resource, prefix: str, suffix: str, named: bool) -> str:

@@ -34,7 +34,7 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.model import Resource, Unit, UnitResult
-from llmops_gate.repo.discover import RepoScan, strings
+from llmops_gate.repo.discover import RepoScan
 from llmops_gate.repo.kustomize import (
     BUILD_METADATA,
     DEFAULT_TIMEOUT,
@@ -45,6 +45,7 @@ from llmops_gate.repo.kustomize import (
     render_unit,
     run_child,
 )
+from llmops_gate.repo.references import Role, references
 from llmops_gate.yamlio import fsutil
 from llmops_gate.yamlio.sourcemap import SourceMap, child
 
@@ -86,13 +87,14 @@ class IdGuess:
         self.memo[folder] = frozenset()
         data = k.data
         ids: set[Id] = set()
-        for key in ("resources", "bases", "components"):
-            for ref in strings(data.get(key)):
-                rel = posixpath.normpath(posixpath.join(folder, ref))
-                if rel in self.scan.kustomizations:
-                    ids.update(self.of(rel, depth + 1))
-                elif key != "components" and not rel.startswith("../"):
-                    ids.update(self._file_ids(rel))
+        for ref in references(data):
+            if ref.role is not Role.INCLUDE:
+                continue
+            rel = posixpath.normpath(posixpath.join(folder, ref.ref))
+            if rel in self.scan.kustomizations:
+                ids.update(self.of(rel, depth + 1))
+            elif ref.key != "components" and not rel.startswith("../"):
+                ids.update(self._file_ids(rel))
         for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
             for gen in data.get(key) or [] if isinstance(data.get(key), list) else []:
                 if isinstance(gen, dict) and gen.get("behavior") in (None, "create"):

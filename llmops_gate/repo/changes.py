@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from llmops_gate import yamlio
+import yaml
+
 from llmops_gate.config import CONFIG_NAMES, Config, load_config
 from llmops_gate.errors import GateError
 from llmops_gate.model import Unit
@@ -194,11 +195,11 @@ def validation_change(changed: Iterable[str], config: Config, repo: Path) -> str
     return None
 
 
-def _application_paths(repo: Path, manifest: str) -> set[str]:
+def _application_paths(scan: RepoScan, manifest: str) -> set[str]:
     """Overlay folders the ArgoCD Applications in a manifest file deploy (source paths)."""
     try:
-        docs = list(yamlio.load_all((repo / manifest).read_text(encoding="utf-8")))
-    except Exception:  # unreadable files are the validators' business
+        docs = scan.snapshot.documents(manifest)  # bounded, and the run's one reading of it
+    except (OSError, yaml.YAMLError):  # unreadable files are the validators' business
         return set()
     out: set[str] = set()
     for doc in docs:
@@ -313,7 +314,7 @@ def select_changed(repo: Path, rev: str, config: Config, scan: RepoScan,
     gone_overlays = {u.path for u in removed if u.kind == "overlay"}
     for unit in units:
         if unit.kind == "manifest" and unit.path not in why and gone_overlays:
-            hit = sorted(_application_paths(root, unit.path) & gone_overlays)
+            hit = sorted(_application_paths(scan, unit.path) & gone_overlays)
             if hit:
                 why[unit.path] = {f"{hit[0]} (removed; deployed by it)"}
     selected = tuple(u for u in units if u.path in why)

@@ -20,13 +20,14 @@ from llmops_gate import yamlio
 from llmops_gate.config import Config, environment_from_folder
 from llmops_gate.errors import GateError
 from llmops_gate.model import Unit
+from llmops_gate.repo.references import Role, references
+from llmops_gate.yamlio.snapshot import KUSTOMIZATION_NAMES as KUSTOMIZATION_NAMES
+from llmops_gate.yamlio.snapshot import TOOL_FILES, Snapshot
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 # Files that are YAML but never Kubernetes objects of the user's.
-NOT_MANIFESTS = {".llmops-gate.yaml", ".llmops-gate.yml", ".yamllint", ".yamllint.yaml",
-                 ".yamllint.yml", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml"}
+NOT_MANIFESTS = set(TOOL_FILES)
 
 
 @dataclass
@@ -59,6 +60,14 @@ class RepoScan:
     repo: Path
     yaml_files: list[str]
     kustomizations: dict[str, Kustomization]
+    # The run's source files, each read and parsed once (`yamlio.snapshot`).
+    snap: Snapshot | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self.snap is None:
+            self.snap = Snapshot(self.repo)
+        return self.snap
 
     @property
     def overlays(self) -> list[str]:
@@ -95,51 +104,36 @@ def walk_files(repo: Path, exclude: Sequence[str] = ()) -> Iterator[str]:
                 yield rel
 
 
-def _is_remote(ref: str) -> bool:
-    return "://" in ref or ref.startswith(("git::", "git@", "github.com/", "gitlab.com/",
-                                           "bitbucket.org/"))
-
-
 def _norm(folder: str, ref: str) -> str:
     return os.path.normpath(PurePosixPath(folder, ref).as_posix()).replace(os.sep, "/")
 
 
-def strings(value: Any) -> Iterable[str]:
-    """A string or the strings of a list (how kustomization fields list paths)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str):
-                yield item
-
-
-def scalar_lines(text: str) -> dict[str, int]:
-    """The 1-based first line of every scalar in a (small, already checked) YAML text."""
+def scalar_lines(nodes: Iterable[yaml.Node]) -> dict[str, int]:
+    """The 1-based first line of every scalar (keys and values) under `nodes`."""
     out: dict[str, int] = {}
-    for root in yamlio.compose_all(text):
-        stack: list[yaml.Node] = [root] if root is not None else []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, yaml.ScalarNode):
-                line = int(node.start_mark.line) + 1
-                if out.get(str(node.value), line + 1) > line:
-                    out[str(node.value)] = line
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
-            elif isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    stack.extend((key, value))
+    stack: list[yaml.Node] = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            line = int(node.start_mark.line) + 1
+            if out.get(str(node.value), line + 1) > line:
+                out[str(node.value)] = line
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
     return out
 
 
-def read_kustomization(repo: Path, file: str) -> Kustomization:
+def read_kustomization(snapshot: Snapshot, file: str) -> Kustomization:
+    """One kustomization, from the run's snapshot, and the local paths it uses (through the
+    one reference walker, `repo.references`)."""
     folder = str(PurePosixPath(file).parent)
     k = Kustomization(folder=folder, file=file, kind="Kustomization", data={})
     try:
-        text = yamlio.read_text(repo / file, root=repo)
-        data = yamlio.load(text)
-        k.lines = scalar_lines(text)
+        docs = snapshot.documents(file)
+        k.lines = scalar_lines(snapshot.parsed(file).nodes)
     except OSError as exc:
         k.error = f"cannot read file: {exc.strerror or exc}"
         k.error_rule = "yaml-unreadable"
@@ -149,69 +143,55 @@ def read_kustomization(repo: Path, file: str) -> Kustomization:
         k.error_line = yamlio.yaml_error_position(exc)[0]
         k.error_rule = yamlio.error_rule(exc)
         return k
+    if len(docs) > 1:
+        # yaml.safe_load refuses a stream of several documents, and so did this reader.
+        k.error = "expected a single document in the stream, but found another document"
+        k.error_line = int(snapshot.parsed(file).nodes[1].start_mark.line) + 1
+        k.error_rule = "yaml-syntax"
+        return k
+    data = docs[0] if docs else None
     if not isinstance(data, dict):
         data = {}
     k.data = data
     k.kind = str(data.get("kind") or "Kustomization")
-    refs: list[str] = []
-    for key in ("resources", "bases", "components"):
-        refs.extend(strings(data.get(key)))
-    for ref in refs:
-        if _is_remote(ref):
-            k.remote.append(ref)
-            continue
-        target = _norm(folder, ref)
-        if (repo / target).is_dir():
+    repo = snapshot.root
+    for ref in references(data):
+        target = _norm(folder, ref.ref)
+        if ref.role is Role.INCLUDE and not (repo / target).exists() and ref.remote:
+            k.remote.append(ref.ref)
+        elif ref.role in (Role.INCLUDE, Role.PLUGIN) and (repo / target).is_dir():
             k.uses_dirs.add(target)
         else:
             k.uses_files.add(target)
-    for ref in strings(data.get("patchesStrategicMerge")):
-        if "\n" not in ref:
-            k.uses_files.add(_norm(folder, ref))
-    for key in ("patches", "patchesJson6902"):
-        for item in data.get(key) or []:
-            if isinstance(item, dict) and isinstance(item.get("path"), str):
-                k.uses_files.add(_norm(folder, item["path"]))
-    for key in ("configMapGenerator", "secretGenerator"):
-        for gen in data.get(key) or []:
-            if not isinstance(gen, dict):
-                continue
-            for entry in list(strings(gen.get("files"))) + list(strings(gen.get("envs"))):
-                k.uses_files.add(_norm(folder, entry.split("=", 1)[-1]))
-            if isinstance(gen.get("env"), str):
-                k.uses_files.add(_norm(folder, gen["env"]))
-    for key in ("replacements", "configurations", "crds", "generators", "transformers",
-                "validators"):
-        for item in data.get(key) or []:
-            if isinstance(item, str):
-                k.uses_files.add(_norm(folder, item))
-            elif isinstance(item, dict) and isinstance(item.get("path"), str):
-                k.uses_files.add(_norm(folder, item["path"]))
     return k
 
 
-def scan_repo(repo: Path, config: Config) -> RepoScan:
+def scan_repo(repo: Path, config: Config, snapshot: Snapshot | None = None) -> RepoScan:
+    """The repo's YAML sources and kustomizations, read through `snapshot` (a new one unless
+    the run has one already)."""
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
+    snapshot = snapshot if snapshot is not None else Snapshot(repo)
     files = list(walk_files(repo, config.exclude))
     yaml_files = [f for f in files if f.endswith(YAML_SUFFIXES) or
                   PurePosixPath(f).name in ("Kustomization", ".yamllint")]
     kustomizations: dict[str, Kustomization] = {}
     for f in files:
         if PurePosixPath(f).name in KUSTOMIZATION_NAMES:
-            k = read_kustomization(repo, f)
+            k = read_kustomization(snapshot, f)
             kustomizations.setdefault(k.folder, k)
-    return RepoScan(repo=repo, yaml_files=yaml_files, kustomizations=kustomizations)
+    return RepoScan(repo=repo, yaml_files=yaml_files, kustomizations=kustomizations,
+                    snap=snapshot)
 
 
-def _holds_objects(path: Path, root: Path) -> bool:
+def _holds_objects(snapshot: Snapshot, file: str) -> bool:
     try:
-        text = yamlio.read_text(path, root=root)
+        text = snapshot.text(file)
     except (OSError, yaml.YAMLError):
         return False
     try:
         return any(isinstance(d, dict) and "kind" in d and "apiVersion" in d
-                   for d in yamlio.load_all(text))
+                   for d in snapshot.documents(file))
     except yaml.YAMLError:
         # Malformed YAML that looks like a manifest is still reported as one, so the
         # parse error lands in the report rather than disappearing.
@@ -229,7 +209,7 @@ def manifest_files(scan: RepoScan, config: Config) -> list[str]:
         name = PurePosixPath(f).name
         if f in used or name in NOT_MANIFESTS or name in KUSTOMIZATION_NAMES:
             continue
-        if _holds_objects(scan.repo / f, scan.repo):
+        if _holds_objects(scan.snapshot, f):
             out.append(f)
     return out
 

@@ -32,7 +32,6 @@ Kustomize's own load restrictor stays at its default (`LoadRestrictionsRootOnly`
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -48,14 +47,20 @@ from llmops_gate.repo.discover import (
     Kustomization,
     RepoScan,
     read_kustomization,
+)
+from llmops_gate.repo.references import (
+    FOLDER_KEYS,
+    PLUGIN_KEYS,
+    Reference,
+    Role,
+    inline_patches,
+    looks_remote,
+    references,
     strings,
 )
+from llmops_gate.yamlio.snapshot import Snapshot
 
 HELM_KEYS = ("helmCharts", "helmGlobals", "helmChartInflationGenerator")
-PLUGIN_KEYS = ("generators", "transformers", "validators")
-FOLDER_KEYS = ("resources", "bases", "components")
-REMOTE_PREFIXES = ("git::", "git@", "github.com/", "gitlab.com/", "bitbucket.org/", "ssh:")
-REMOTE_MARKERS = ("://", "?ref=", "?version=", "?timeout=", "?submodules=")
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 
 def _rule(rule: str, summary: str, why: str, fix: str) -> RuleDoc:
@@ -105,21 +110,18 @@ RULES: dict[str, RuleDoc] = {d.id: d for d in (
           "build), or raise limits.max_build_files"),
 )}
 
-# Generator sources that Kustomize only copies into a ConfigMap or Secret (it does not parse
-# them as YAML): only their size is screened, unless they are YAML files.
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@functools.lru_cache(maxsize=65536)
-def _screen_cached(path: str, size: int, mtime_ns: int, limits: yamlio.Limits, as_yaml: bool
-                   ) -> tuple[str, str, int | None, int | None] | None:
+def screen(snapshot: Snapshot, rel: str, as_yaml: bool = True
+           ) -> tuple[str, str, int | None, int | None] | None:
     """(rule, problem, line, column) of a file's refusal by the YAML limits, else None.
-    Keyed by size and mtime: the bases many overlays share are read once per run."""
-    del size, mtime_ns
+
+    Through the run's snapshot, so the bases many overlays share are read and parsed once per
+    run, and what `lint` and `parse` say of the file comes from the same reading. A generator
+    source Kustomize only copies (not a YAML file) is screened for its size alone."""
     try:
-        raw = yamlio.read_bytes(Path(path), limits.max_file_bytes)
         if as_yaml:
-            yamlio.inspect(yamlio.decode(raw, Path(path).name), limits)
+            snapshot.parsed(rel)
+        else:
+            snapshot.raw(rel)
     except yamlio.UnsafeYAML as exc:
         line, column = yamlio.yaml_error_position(exc)
         return exc.rule, str(exc.problem), line, column
@@ -128,72 +130,9 @@ def _screen_cached(path: str, size: int, mtime_ns: int, limits: yamlio.Limits, a
     return None
 
 
-def screen_file(path: Path, as_yaml: bool = True) -> tuple[str, str, int | None, int | None] | None:
-    """Whether `path` passes the `parse` validator's limits (see `_screen_cached`)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return _screen_cached(str(path.resolve()), st.st_size, st.st_mtime_ns, yamlio.current(),
-                          as_yaml)
-
-
-def looks_remote(ref: str) -> bool:
-    """Whether Kustomize would fetch `ref` (given that no local path of that name exists)."""
-    if ref.startswith(REMOTE_PREFIXES) or any(m in ref for m in REMOTE_MARKERS):
-        return True
-    first = ref.split("/", 1)[0]
-    return "/" in ref and "." in first.strip(".")
-
-
-def _paths(items: Any) -> Iterator[str]:
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict) and isinstance(item.get("path"), str):
-            yield item["path"]
-
-
-def file_refs(data: dict[str, Any]) -> Iterator[str]:
-    """Every local file path a kustomization names, as written."""
-    for ref, _ in file_reads(data):
-        yield ref
-
-
-def file_reads(data: dict[str, Any]) -> Iterator[tuple[str, bool]]:
-    """Every local file path a kustomization names, and whether Kustomize parses it as YAML
-    (generator sources are copied, not parsed)."""
-    for ref in strings(data.get("patchesStrategicMerge")):
-        if "\n" not in ref:
-            yield ref, True
-    for key in ("patches", "patchesJson6902", "replacements"):
-        for ref in _paths(data.get(key)):
-            yield ref, True
-    for key in ("configMapGenerator", "secretGenerator"):
-        for gen in data.get(key) or []:
-            if isinstance(gen, dict):
-                for entry in [*strings(gen.get("files")), *strings(gen.get("envs"))]:
-                    ref = entry.split("=", 1)[-1]
-                    yield ref, ref.endswith(YAML_SUFFIXES)
-                if isinstance(gen.get("env"), str):
-                    yield gen["env"], False
-    for key in ("configurations", "crds"):
-        for ref in strings(data.get(key)):
-            yield ref, True
-    openapi = data.get("openapi")
-    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
-        yield openapi["path"], True
-
-
-def inline_patches(data: dict[str, Any]) -> Iterator[str]:
-    """Patches written inside the kustomization: YAML text Kustomize parses too."""
-    for ref in strings(data.get("patchesStrategicMerge")):
-        if "\n" in ref:
-            yield ref
-    for key in ("patches", "patchesJson6902"):
-        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
-            if isinstance(item, dict) and isinstance(item.get("patch"), str):
-                yield item["patch"]
+def _reads(data: dict[str, Any]) -> list[Reference]:
+    """The files a kustomization has Kustomize read (not the folders it includes)."""
+    return [r for r in references(data) if r.role in (Role.READ, Role.COPY)]
 
 
 def _is_plugin(doc: Any) -> bool:
@@ -228,7 +167,7 @@ class _Walk:
         self.distinct += 1
         if self.distinct > self.limit or not path.is_file():
             return True
-        refused = screen_file(path, as_yaml)
+        refused = screen(self.scan.snapshot, self.rel(path), as_yaml)
         if refused is None:
             return True
         rule, problem, line, column = refused
@@ -284,7 +223,7 @@ class _Walk:
                 return None
             known = self.scan.kustomizations.get(folder)
             return known if known is not None and known.file == file else read_kustomization(
-                self.repo, file)
+                self.scan.snapshot, file)
         return None
 
     def visit(self, k: Kustomization) -> list[str]:
@@ -297,8 +236,9 @@ class _Walk:
         data = k.data
         # Entries are counted before any of them is looked at, so a kustomization listing
         # thousands of files is refused without touching them.
-        self.entries += 1 + sum(len(list(strings(data.get(key)))) for key in FOLDER_KEYS) + sum(
-            1 for _ in file_reads(data)) + sum(
+        reads = _reads(data)
+        self.entries += 1 + sum(len(list(strings(data.get(key)))) for key in FOLDER_KEYS) + len(
+            reads) + sum(
             len(data[key]) for key in PLUGIN_KEYS if isinstance(data.get(key), list))
         if self.entries > self.limit:
             self.too_large = True
@@ -311,8 +251,8 @@ class _Walk:
         for key in FOLDER_KEYS:
             for ref in strings(data.get(key)):
                 folders.extend(self.folder_ref(k, key, ref))
-        for ref, as_yaml in file_reads(data):
-            self.file_ref(k, ref, as_yaml)
+        for read in reads:
+            self.file_ref(k, read.ref, read.as_yaml)
         for text in inline_patches(data):
             self.inline(k, text)
         for key in PLUGIN_KEYS:
@@ -378,7 +318,7 @@ class _Walk:
         if not self.read(k, ref, path):
             return ()
         try:
-            docs = list(yamlio.load_all(yamlio.read_text(path, root=self.root)))
+            docs = self.scan.snapshot.documents(self.rel(path))
         except (OSError, yaml.YAMLError):
             return ()  # the `parse` validator reports the file; Kustomize fails on it
         for doc in docs:

@@ -89,7 +89,7 @@ def _render_side(root: Path, config: Config, scan: RepoScan, units: Sequence[Uni
     kustomize = choose_kustomize(repo_for_guard, config, opts.kustomize,
                                  also_inside=(root,) if root != repo_for_guard else ())
     timeout = float(opts.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
-    sources = SourceMap(root)
+    sources = SourceMap(root, scan.snapshot)
     refused = {u.path: guard.check_overlay(root, scan, u) for u in units if u.kind == "overlay"}
     results = render_all(root, units, kustomize, sources, opts.jobs or available_cpus(),
                          timeout, refused=refused)
@@ -97,7 +97,7 @@ def _render_side(root: Path, config: Config, scan: RepoScan, units: Sequence[Uni
     for result in results:
         rendered[result.unit.path] = _as_rendered(result)
     apps = tuple(applications(root, scan, config, sources))
-    secrets = redact.collect(root, scan.yaml_files, scan.kustomizations.values(),
+    secrets = redact.collect(scan.snapshot, scan.yaml_files, scan.kustomizations.values(),
                              (res for r in results for res in r.resources))
     return Side(commit=commit, config=config, units=rendered, applications=apps,
                 secrets=frozenset(secrets))
@@ -117,7 +117,7 @@ def _as_rendered(result: UnitResult) -> RenderedUnit:
 def applications(root: Path, scan: RepoScan, config: Config,
                  sources: SourceMap | None = None) -> Iterable[dict[str, Any]]:
     """Every ArgoCD Application (and ApplicationSet) written as a plain manifest."""
-    sources = sources or SourceMap(root)
+    sources = sources or SourceMap(root, scan.snapshot)
     for unit in discover_units(scan, config):
         if unit.kind != "manifest":
             continue

@@ -113,9 +113,10 @@ def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
     for name in candidates:
         path = ctx.repo / name
         if path.is_file():
-            _check_lint_config(ctx.repo, path)
+            text = _check_lint_config(ctx, name)
             try:
-                return YamlLintConfig(file=str(path)), name
+                # yamllint is handed the snapshot's text, not the file: read once per run.
+                return YamlLintConfig(content=text), name
             except (YamlLintConfigError, OSError, UnicodeDecodeError) as exc:
                 raise GateError(f"{path}: invalid yamllint config: {exc}") from exc
         if explicit:
@@ -123,13 +124,16 @@ def load_lint_config(ctx: Context) -> tuple[YamlLintConfig, str | None]:
     return YamlLintConfig(content=BUILTIN_CONFIG), None
 
 
-def _check_lint_config(repo: Path, path: Path) -> None:
+def _check_lint_config(ctx: Context, name: str) -> str:
     """The repo's yamllint config is untrusted too: read it within the limits, and let it
-    `extends:` only yamllint's built-in configs or files inside the repository."""
+    `extends:` only yamllint's built-in configs or files inside the repository. Its text."""
+    repo, path = ctx.repo, ctx.repo / name
     try:
-        data = yamlio.load(yamlio.read_text(path, root=repo))
+        text = ctx.scan.snapshot.text(name)
+        docs = ctx.scan.snapshot.documents(name)
     except (OSError, yaml.YAMLError) as exc:
         raise GateError(f"{path}: invalid yamllint config: {exc}") from exc
+    data = docs[0] if docs else None
     extends = data.get("extends") if isinstance(data, dict) else None
     if isinstance(extends, str) and extends not in ("default", "relaxed"):
         candidates = [path.parent / extends, Path(extends)]
@@ -137,6 +141,7 @@ def _check_lint_config(repo: Path, path: Path) -> None:
             raise GateError(f"{path}: yamllint config extends '{extends}', which is outside the "
                             "repository; only files inside it or yamllint's built-in configs "
                             "are read")
+    return text
 
 
 def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
@@ -198,11 +203,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     for file in files_to_lint(ctx):
         if conf.is_file_ignored(file):
             continue
-        path: Path = ctx.repo / file
         unit = manifests.get(file)
         try:
-            text = yamlio.read_text(path, root=ctx.repo)
-            yamlio.check(text)
+            # Read and parsed once per run, with `parse` and the rest (`yamlio.snapshot`).
+            text = ctx.scan.snapshot.text(file)
+            ctx.scan.snapshot.parsed(file)
         except OSError as exc:
             yield Finding(validator="lint", rule="yaml-unreadable", severity=Severity.ERROR,
                           message=f"cannot read file: {exc.strerror or exc}", file=file)

@@ -57,8 +57,8 @@ def _tab_hint(text: str, line: int | None, column: int | None) -> str | None:
 
 def check_file(ctx: Context, file: str) -> Iterator[Finding]:
     try:
-        text = yamlio.read_text(ctx.repo / file, root=ctx.repo)
-        dupes = yamlio.inspect(text, name=file)
+        text = ctx.scan.snapshot.text(file)
+        dupes = ctx.scan.snapshot.parsed(file).duplicates
     except OSError as exc:
         yield Finding(validator="parse", rule="yaml-unreadable", severity=Severity.ERROR,
                       message=f"cannot read file: {exc.strerror or exc}", file=file,

@@ -138,28 +138,24 @@ def decode(raw: bytes, name: str = "<text>") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-# Resolved paths (every symlink followed) and source texts, remembered while `one_run()` is
-# active: one run reads, checks and looks up the same files and folders many times over (lint,
-# parse, the source map, the redactor, ...), and each `Path.resolve()` costs an lstat per path
-# component.
+# Resolved paths (every symlink followed), remembered while `one_run()` is active: one run
+# checks the same files and folders many times over (the guard, every read), and each
+# `Path.resolve()` costs an lstat per path component. (Source texts are kept by the run's
+# `yamlio.snapshot`, which reads each file once.)
 _resolved: dict[str, str] | None = None
-_texts: dict[tuple[str, int], str] | None = None  # (path and root, limit) -> text
-_text_bytes = 0
-TEXT_CACHE_BYTES = 32 * MiB
 
 
 @contextlib.contextmanager
 def one_run() -> Iterator[None]:
-    """Within this block (one run), `inside` resolves each path prefix once and `read_text`
-    reads each file once (up to TEXT_CACHE_BYTES in all)."""
-    global _resolved, _texts, _text_bytes
-    outer = _resolved, _texts, _text_bytes
+    """Within this block (one run), `inside` resolves each path prefix once."""
+    global _resolved
+    outer = _resolved
     if _resolved is None:
-        _resolved, _texts, _text_bytes = {}, {}, 0
+        _resolved = {}
     try:
         yield
     finally:
-        _resolved, _texts, _text_bytes = outer
+        _resolved = outer
 
 
 def _resolve(path: str, cache: dict[str, str]) -> str:
@@ -229,20 +225,8 @@ def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
 
 def read_text(path: Path, root: Path | None = None, limits: Limits | None = None) -> str:
     """A YAML source file as text, refusing what `read_bytes` and `decode` refuse."""
-    global _text_bytes
     lim = limits or _default
-    texts = _texts
-    if texts is None or root is None:
-        return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
-    # Keyed by the root too: the check that the file lies inside it is part of the answer.
-    key = (f"{_absolute(path)}\0{root}", lim.max_file_bytes)
-    text = texts.get(key)
-    if text is None:
-        text = decode(read_bytes(path, lim.max_file_bytes, root), path.name)
-        if _text_bytes + len(text) <= TEXT_CACHE_BYTES:
-            texts[key] = text
-            _text_bytes += len(text)
-    return text
+    return decode(read_bytes(path, lim.max_file_bytes, root), path.name)
 
 
 class _Frame:
@@ -256,8 +240,12 @@ class _Frame:
         self.expect_key = mapping
 
 
-def _walk(text: str, limits: Limits, name: str) -> list[DuplicateKey]:
-    """Check `text` against the limits on its event stream; return its duplicate keys."""
+def walk(text: str, limits: Limits, name: str = "<text>",
+         keep: list[yaml.Event] | None = None) -> list[DuplicateKey]:
+    """Check `text` against the limits on its event stream; return its duplicate keys.
+
+    With `keep`, every event is appended to it as well, so nodes can be composed from the
+    same parse (`yamlio.snapshot`) instead of parsing the text a second time."""
     if len(text) > limits.max_stream_bytes:
         raise UnsafeYAML("yaml-too-large", f"YAML text is {len(text)} characters, over the limit "
                          f"of {limits.max_stream_bytes} (limits.max_stream_bytes)", name=name)
@@ -278,6 +266,8 @@ def _walk(text: str, limits: Limits, name: str) -> list[DuplicateKey]:
 
     try:
         for ev in yaml.parse(text, Loader=SafeLoader):
+            if keep is not None:
+                keep.append(ev)
             kind = type(ev)
             if kind is events.ScalarEvent:
                 assert isinstance(ev, events.ScalarEvent)
@@ -341,11 +331,11 @@ def _walk(text: str, limits: Limits, name: str) -> list[DuplicateKey]:
 
 def inspect(text: str, limits: Limits | None = None, name: str = "<text>") -> list[DuplicateKey]:
     """Raise UnsafeYAML or a YAML syntax error for `text`; return its duplicate mapping keys."""
-    return _walk(text, limits or _default, name)
+    return walk(text, limits or _default, name)
 
 
 def check(text: str, limits: Limits | None = None) -> None:
-    _walk(text, limits or _default, "<text>")
+    walk(text, limits or _default)
 
 
 Loader = type[yaml.SafeLoader]

@@ -29,13 +29,13 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
-from llmops_gate import yamlio
 from llmops_gate.model import Finding
+from llmops_gate.yamlio.snapshot import Snapshot
 
 MASK = "***"
 MIN_SECRET = 6
@@ -172,7 +172,11 @@ def secret_values(doc: Any) -> Iterator[str]:
         yield from _decoded(value)
 
 
-def _generator_values(repo: Path, folder: str, data: Mapping[str, Any]) -> Iterator[str]:
+GENERATOR_BYTES = 1024 * 1024  # larger generator sources are not searched for values
+
+
+def _generator_values(snapshot: Snapshot, folder: str, data: Mapping[str, Any]
+                      ) -> Iterator[str]:
     for gen in data.get("secretGenerator") or []:
         if not isinstance(gen, dict):
             continue
@@ -185,8 +189,10 @@ def _generator_values(repo: Path, folder: str, data: Mapping[str, Any]) -> Itera
             envs.append(gen["env"])
         for ref in files + envs:
             try:
-                raw = yamlio.read_bytes(repo / PurePosixPath(folder, ref), 1024 * 1024, repo)
+                raw = snapshot.raw(PurePosixPath(folder, ref).as_posix())
             except (OSError, yaml.YAMLError):
+                continue
+            if len(raw) > GENERATOR_BYTES:
                 continue
             text = raw.decode("utf-8", "replace")
             if ref in envs:
@@ -197,24 +203,23 @@ def _generator_values(repo: Path, folder: str, data: Mapping[str, Any]) -> Itera
                 yield text
 
 
-def collect(repo: Path, yaml_files: Iterable[str], kustomizations: Iterable[Any],
+def collect(snapshot: Snapshot, yaml_files: Iterable[str], kustomizations: Iterable[Any],
             resources: Iterable[Any]) -> set[str]:
-    """Every secret value of a run: rendered Secrets, Secrets in the sources (bounded reads),
-    and what secretGenerators read."""
+    """Every secret value of a run: rendered Secrets, Secrets in the sources (from the run's
+    snapshot: bounded, read once), and what secretGenerators read."""
     out: set[str] = set()
     for res in resources:
         out.update(secret_values(res.doc))
     for file in yaml_files:
         try:
-            text = yamlio.read_text(repo / file, root=repo)
-            if "Secret" not in text:
+            if "Secret" not in snapshot.text(file):
                 continue
-            for doc in yamlio.load_all(text):
+            for doc in snapshot.documents(file):
                 out.update(secret_values(doc))
         except (OSError, yaml.YAMLError):
             continue
     for k in kustomizations:
-        out.update(_generator_values(repo, k.folder, k.data))
+        out.update(_generator_values(snapshot, k.folder, k.data))
     return {v for v in out if len(v.strip()) >= MIN_SECRET}
 
 

@@ -1,8 +1,8 @@
 """Mapping a rendered resource (and a field path in it) back to a line of a source file.
 
 Kustomize's origin annotation names the file a resource came from; this module finds the
-document for that resource in the file and the line of a field inside it. Files are composed
-once per run (node trees carry line numbers) and cached.
+document for that resource in the file and the line of a field inside it. The node trees (they
+carry line numbers) are the run's snapshot's (`yamlio.snapshot`): each file parsed once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from llmops_gate import yamlio
+from llmops_gate.yamlio.snapshot import Snapshot
 
 PathPart = str | int
 
@@ -82,10 +82,12 @@ def key_node(node: yaml.Node, key: PathPart) -> yaml.Node | None:
 
 
 class SourceMap:
-    """Composed source files of one repo, cached; safe to share between threads."""
+    """The documents of one repo's source files, from its snapshot; safe to share between
+    threads."""
 
-    def __init__(self, repo: Path) -> None:
+    def __init__(self, repo: Path, snapshot: Snapshot | None = None) -> None:
         self.repo = repo
+        self.snapshot = snapshot if snapshot is not None else Snapshot(repo)
         self._docs: dict[str, list[SourceDoc]] = {}
         self._lock = threading.Lock()
 
@@ -96,10 +98,7 @@ class SourceMap:
             return cached
         docs: list[SourceDoc] = []
         try:
-            text = yamlio.read_text(self.repo / file, root=self.repo)
-            for node in yamlio.compose_all(text):
-                if node is None:
-                    continue
+            for node in self.snapshot.parsed(file).nodes:
                 meta = child(node, "metadata")
                 docs.append(SourceDoc(kind=_scalar(child(node, "kind")),
                                       name=_scalar(child(meta, "name")) if meta else "",

@@ -132,7 +132,9 @@ class RuleContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     # The text of a repo file a kustomization names (a patch file); supplied by the engine so
     # rules stay free of I/O.
+    # A source file's text and first document, from the run's snapshot (None when unread).
     read_text: Callable[[str], str | None] | None = None
+    read_data: Callable[[str], Any] | None = None
 
     def env(self, name: str | None) -> EnvInfo | None:
         for env in self.environments:

@@ -102,7 +102,8 @@ def run_rules(ctx: Context, rules: Mapping[str, Rule]) -> Iterator[Finding]:
             policy = info.policy if info else default_policy
             base = RuleContext(unit=unit, environment=env, policy=policy,
                                resources=result.resources, environments=envs,
-                               kustomizations=kdata, read_text=locator.read_text)
+                               kustomizations=kdata, read_text=locator.read_text,
+                               read_data=locator.read_data)
             waiver = waiver_of(res)
             if waiver is not None:
                 yield from _waiver_findings(res, waiver, known, unit, env, locator)

@@ -237,10 +237,20 @@ class Locator:
         return line + 1
 
     def read_text(self, file: str) -> str | None:
+        """A source file's text, from the run's snapshot (bounded, read once)."""
         try:
-            return (self.sources.repo / file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            return self.sources.snapshot.text(file)
+        except (OSError, yaml.YAMLError):
             return None
+
+    def read_data(self, file: str) -> Any:
+        """A source file's first document as data, from the run's snapshot; None when it
+        cannot be read or parsed (the `parse` validator reports that)."""
+        try:
+            docs = self.sources.snapshot.documents(file)
+        except (OSError, yaml.YAMLError):
+            return None
+        return docs[0] if docs else None
 
     def from_generator(self, res: Resource, path: Path) -> Location | None:
         """A Secret or ConfigMap a kustomization generates: the literal, the line of an `envs`

@@ -191,19 +191,22 @@ def check_positional(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
                 inline = item.get("patch")
                 file: str | None = None
                 text: str | None = None
-                if isinstance(inline, str):
-                    text = inline
-                elif isinstance(item.get("path"), str):
-                    import os
-
-                    file = os.path.normpath(folder / item["path"]).replace(os.sep, "/")
-                    text = ctx.read_text(file) if ctx.read_text else None
-                if not text:
-                    continue
+                patch: Any = None
                 try:
-                    ops = _ops(yamlio.load(text))
+                    if isinstance(inline, str):
+                        text = inline
+                        patch = yamlio.load(inline)
+                    elif isinstance(item.get("path"), str):
+                        import os
+
+                        file = os.path.normpath(folder / item["path"]).replace(os.sep, "/")
+                        text = ctx.read_text(file) if ctx.read_text else None
+                        patch = ctx.read_data(file) if ctx.read_data and text else None
                 except yaml.YAMLError:
                     continue
+                if not text or not patch:
+                    continue
+                ops = _ops(patch)
                 for op in ops:
                     ptr = str(op.get("path") or "")
                     if not _INDEXED.search(ptr):

@@ -282,7 +282,7 @@ def kubeconform_schemas(dest: Path, files: Sequence[Path]) -> list[str]:
     import yaml
 
     sys.path.insert(0, str(ROOT))
-    from llmops_gate.validators.schema.kubeconform import (
+    from llmops_gate.validators.schema.kubeconform_schemas import (
         K8S_LAYOUT,
         LAYOUT,
         export_bundled,

@@ -2,7 +2,7 @@
 
 The CLI installs `install()` in its main thread. On the first signal the handler:
 1. stops scheduling work and SIGKILLs the process group of every running child
-   (`llmops_gate.kustomize.stop_all`: nothing new starts after it);
+   (`llmops_gate.repo.child.stop_all`: nothing new starts after it);
 2. raises `Interrupted` in the main thread, so every `finally` and `with` runs on the way out
    (temporary folders are removed, a promotion puts back the files it had written, locks are
    released) and the CLI exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM) after
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from llmops_gate.repo import kustomize
+from llmops_gate.repo import child
 from llmops_gate.yamlio import fsutil
 
 GRACE = 1.5
@@ -84,8 +84,8 @@ def report(exc: Interrupted) -> None:
 
 def _handler(signum: int, frame: FrameType | None) -> None:
     global _pending
-    first = not kustomize.stopping()
-    kustomize.stop_all()
+    first = not child.stopping()
+    child.stop_all()
     if first:
         watchdog = threading.Thread(target=_watchdog, args=(signum,), daemon=True,
                                     name="llmops-gate-stop")
@@ -106,7 +106,7 @@ def _watchdog(signum: int) -> None:
             if not _deferred:
                 break
         done.wait(0.05)
-    kustomize.stop_all()
+    child.stop_all()
     fsutil.remove_temp_dirs()
     report(Interrupted(signum))
     os._exit(128 + signum)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -229,8 +229,30 @@ class UnitResult:
     out_of_memory: bool = False
 
 
+def count(findings: Iterable[Finding], severity: Severity) -> int:
+    """How many of `findings` have `severity` (the tallies of reports and reviews)."""
+    return sum(1 for f in findings if f.severity is severity)
+
+
+class Tallied:
+    """The errors and warnings among `tallied`: the findings that count (a report's not
+    waived; a review's all)."""
+
+    @property
+    def tallied(self) -> Sequence[Finding]:
+        raise NotImplementedError
+
+    @property
+    def errors(self) -> int:
+        return count(self.tallied, Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return count(self.tallied, Severity.WARNING)
+
+
 @dataclass
-class Report:
+class Report(Tallied):
     """The outcome of one run; what every report format renders."""
 
     repo: str
@@ -256,12 +278,8 @@ class Report:
         return [f for f in self.findings if f.waived]
 
     @property
-    def errors(self) -> int:
-        return sum(1 for f in self.active if f.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.active if f.severity is Severity.WARNING)
+    def tallied(self) -> Sequence[Finding]:
+        return self.active
 
     @property
     def passed(self) -> bool:

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,27 @@ def real_kubeconform() -> str:
             subprocess.run([str(build), str(out)], check=True, capture_output=True,
                            timeout=600)
     return str(binary)
+
+
+def once_per_run(name: str, tmp_path_factory: pytest.TempPathFactory,
+                 compute: Callable[[], Any]) -> Any:
+    """`compute()` (JSON data) once for the whole run, however many pytest-xdist workers ask:
+    the first to take the lock computes and stores it where every worker of this run looks
+    (the run's shared temporary folder), the others read it. A module-scoped fixture alone
+    runs once per worker."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder the workers' own folders are in
+    stored = root / f"{name}.json"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stored.is_file():
+            return json.loads(stored.read_text(encoding="utf-8"))
+        data = compute()
+        stored.write_text(json.dumps(data), encoding="utf-8")
+        return data
 
 
 def git(repo: Path, *args: str) -> str:

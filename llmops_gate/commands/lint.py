@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from llmops_gate.errors import GateError
-from llmops_gate.model import Severity
+from llmops_gate.model import Severity, count
 from llmops_gate.validators.lint_files import lint_files, repo_relative
 
 
@@ -34,8 +34,7 @@ def lint(files: tuple[str, ...], repo: Path, strict: bool) -> None:
     found = list(lint_files(root, names))
     for f in found:
         click.echo(finding_line(replace(f, file=shown.get(f.file or "", f.file))))
-    errors = sum(1 for f in found if f.severity is Severity.ERROR)
-    warnings = sum(1 for f in found if f.severity is Severity.WARNING)
+    errors, warnings = count(found, Severity.ERROR), count(found, Severity.WARNING)
     click.echo(f"lint: {len(names)} file{'s' if len(names) != 1 else ''}: "
                f"{errors} error{'s' if errors != 1 else ''}, "
                f"{warnings} warning{'s' if warnings != 1 else ''}", err=True)

@@ -1,9 +1,12 @@
-"""The schema flags shared by `validate` and `schema` (the config section they mirror is
+"""The options several commands share, declared once so they read and behave the same
+everywhere: the Kustomize binary, the config file, parallel builds, the output file, and the
+schema flags of `validate` and `schema` (the config section they mirror is
 `llmops_gate.config.schema_section`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -11,6 +14,36 @@ import click
 from llmops_gate.config.schema_section import ENGINES
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stacked(decorators: Sequence[Callable[[Any], Any]]) -> Callable[[F], F]:
+    """One decorator applying `decorators` so that `--help` lists them in this order."""
+
+    def apply(func: F) -> F:
+        for deco in reversed(decorators):
+            func = deco(func)
+        return func
+
+    return apply
+
+
+kustomize_option = click.option("--kustomize", "kustomize_path", metavar="PATH",
+                                help="A kustomize (or kubectl) binary to use.")
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                           help="Parallel Kustomize builds (default: the CPUs this process "
+                                "may use: its affinity and cgroup CPU quota).")
+
+
+def config_option(what: str = "Config file") -> Callable[[F], F]:
+    return click.option("--config", "config_path",
+                        type=click.Path(path_type=Path, dir_okay=False),
+                        help=f"{what} (default: REPO/.llmops-gate.yaml).")
+
+
+def output_option(what: str) -> Callable[[F], F]:
+    return click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+                        help=f"Write {what} to this file instead of stdout.")
+
 
 def schema_options(skip: str = "--skip-kind", reject: str = "--reject-kind") -> Callable[[F], F]:
     """Add the schema flags; the command passes them on as a `SchemaFlags`
@@ -36,10 +69,4 @@ def schema_options(skip: str = "--skip-kind", reject: str = "--reject-kind") -> 
                      help="auto: kubeconform when found, else embedded (default auto)."),
         click.option("--kubeconform", metavar="PATH", help="A kubeconform binary to use."),
     ]
-
-    def apply(func: F) -> F:
-        for deco in reversed(decorators):
-            func = deco(func)
-        return func
-
-    return apply
+    return stacked(decorators)

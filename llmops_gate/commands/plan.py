@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from llmops_gate import validators
+from llmops_gate.commands.options import config_option, output_option
 from llmops_gate.commands.output import emit, split_csv
 from llmops_gate.repo.plan import plan_data
 
@@ -22,10 +23,8 @@ from llmops_gate.repo.plan import plan_data
               help="Only this environment (repeatable).")
 @click.option("--only", multiple=True, metavar="V[,V]", help="Validators to list.")
 @click.option("--skip", multiple=True, metavar="V[,V]", help="Validators to leave out.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: REPO/.llmops-gate.yaml).")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the JSON to this file instead of stdout.")
+@config_option()
+@output_option("the JSON")
 def plan(repo: Path, changed_since: str | None, envs: tuple[str, ...], only: tuple[str, ...],
          skip: tuple[str, ...], config_path: Path | None, output: Path | None) -> None:
     """List the overlays a Git change affects, as JSON (for a CI matrix)."""

@@ -9,10 +9,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
+from llmops_gate.commands.options import kustomize_option, stacked
 from llmops_gate.commands.output import EXIT_FINDINGS, EXIT_OK, split_csv
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge
@@ -57,15 +57,9 @@ def _print_outcome(outcome: Outcome) -> None:
 COMMON = [
     click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
                  default=".", show_default=True, help="The GitOps repo (a Git work tree)."),
-    click.option("--kustomize", "kustomize_path", metavar="PATH",
-                 help="A kustomize (or kubectl) binary to use."),
+    kustomize_option,
 ]
-
-
-def _common(fn: Any) -> Any:
-    for option in reversed(COMMON):
-        fn = option(fn)
-    return fn
+_common = stacked(COMMON)
 
 
 def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,

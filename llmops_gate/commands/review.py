@@ -8,6 +8,12 @@ from pathlib import Path
 
 import click
 
+from llmops_gate.commands.options import (
+    config_option,
+    jobs_option,
+    kustomize_option,
+    output_option,
+)
 from llmops_gate.errors import GateError
 
 FORMATS = ("text", "json", "markdown")
@@ -23,8 +29,7 @@ FORMATS = ("text", "json", "markdown")
                    "not).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the review to this file instead of stdout.")
+@output_option("the review")
 @click.option("--full-report", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the whole review, never shortened, to this file (Markdown; "
                    "JSON when it ends in .json). Default with --format markdown and --output "
@@ -58,12 +63,9 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--no-validate", is_flag=True, help="Do not run the validators on the head.")
 @click.option("--fail-on-errors", is_flag=True,
               help="Exit 1 when the head's validation has error findings.")
-@click.option("--kustomize", "kustomize_path", metavar="PATH",
-              help="A kustomize (or kubectl) binary to use.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: REPO/.llmops-gate.yaml).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel Kustomize builds (default: number of CPUs).")
+@kustomize_option
+@config_option()
+@jobs_option
 def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | None,
            full_report: Path | None, max_chars: int | None, forge_name: str | None,
            split: bool, source_url: str | None, post: bool, pr_number: int | None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from llmops_gate import validators
+from llmops_gate.commands.options import config_option
 from llmops_gate.config import Config, load_config
 from llmops_gate.errors import GateError
 from llmops_gate.model import RuleDoc
@@ -123,8 +124,7 @@ def render_text(rules: list[RuleDoc | Rule | AdmissionRule]) -> str:
 @click.argument("repo", default=".", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file whose custom rules to include (default: REPO/.llmops-gate.yaml).")
+@config_option("Config file whose custom rules to include")
 @click.option("--validator", metavar="NAME",
               help="List only this validator's rules (build, lint, parse, schema, admission, "
                    "policy, tekton, promote).")

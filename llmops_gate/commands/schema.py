@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from llmops_gate.commands.options import schema_options
+from llmops_gate.commands.options import output_option, schema_options
 from llmops_gate.commands.output import FORMAT_NAMES
 from llmops_gate.validators.schema.crds import import_crds
 from llmops_gate.validators.schema.files import validate_files
@@ -26,8 +26,7 @@ from llmops_gate.validators.schema.settings import SchemaFlags
 @schema_options(skip="--skip", reject="--reject")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the report to this file instead of stdout.")
+@output_option("the report")
 @click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
               help="Leave out files whose path matches (repeatable).")
 @click.option("--admission/--no-admission", "admission", default=True, show_default=True,

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
+from llmops_gate.commands.options import kustomize_option, output_option
+
 
 @click.command()
 @click.argument("repo", default=".", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write it to this file instead of stdout.")
-@click.option("--kustomize", "kustomize_path", metavar="PATH",
-              help="A kustomize (or kubectl) binary to use.")
+@output_option("it")
+@kustomize_option
 def status(repo: Path, fmt: str, output: Path | None, kustomize_path: str | None) -> None:
     """Each environment's model, runtime image, vLLM arguments, GPUs, replicas, last
     promotion and sync policy; where it differs from the one before it."""

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from llmops_gate.commands.options import schema_options
+from llmops_gate.commands.options import (
+    config_option,
+    jobs_option,
+    kustomize_option,
+    output_option,
+    schema_options,
+)
 from llmops_gate.commands.output import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -34,17 +40,12 @@ from llmops_gate.validators.schema.settings import SchemaFlags
 @click.option("--skip", multiple=True, metavar="V[,V]", help="Do not run these validators.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the report to this file instead of stdout.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel Kustomize builds (default: the CPUs this process may use: its "
-                   "affinity and cgroup CPU quota).")
-@click.option("--kustomize", "kustomize_path", metavar="PATH",
-              help="A kustomize (or kubectl) binary to use.")
+@output_option("the report")
+@jobs_option
+@kustomize_option
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds one Kustomize build may take (default 120).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: REPO/.llmops-gate.yaml).")
+@config_option()
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress line (shown on stderr only when it is a terminal).")
 @click.option("--report-file", "report_files", multiple=True, metavar="FORMAT=FILE",

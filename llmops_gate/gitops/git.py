@@ -1,4 +1,4 @@
-"""The few Git operations a promotion needs, on GitPython.
+"""The few Git operations a promotion needs, through the one Git runner (`repo.git.git`).
 
 Commits and pushes run with `core.hooksPath` pointed at an empty folder, so no hook from the
 repository runs (pre-commit, commit-msg, prepare-commit-msg, post-commit, pre-push) unless the
@@ -14,38 +14,35 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from llmops_gate.errors import GateError
-from llmops_gate.repo.git import export_tree
+from llmops_gate.repo.git import GitFailed, export_tree, git_text
 from llmops_gate.yamlio import fsutil
 
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
-GIT_TIMEOUT = 120
-
-
-def _git_module() -> Any:
-    try:
-        import git
-    except ImportError as exc:  # pragma: no cover - GitPython is a dependency
-        raise GateError("GitPython is not installed") from exc
-    return git
+NEEDED_FOR = "promotion"
 
 
 class Repo:
-    """A Git work tree opened for a promotion."""
+    """A Git work tree opened for a promotion (`path` is its top folder)."""
 
     def __init__(self, path: Path) -> None:
-        git = _git_module()
+        not_a_repo = GateError(f"{path}: not a Git repository (promotion commits; run it in "
+                               "the root of a Git work tree)")
+        if not path.is_dir():
+            raise not_a_repo
         try:
-            self._repo = git.Repo(path, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GateError(f"{path}: not a Git repository (promotion commits; run it in "
-                            "the root of a Git work tree)") from None
-        if self._repo.bare:
+            bare, git_dir = git_text(path, "rev-parse", "--is-bare-repository",
+                                     "--absolute-git-dir", needed_for=NEEDED_FOR).splitlines()
+        except GitFailed:
+            raise not_a_repo from None
+        if bare == "true":
             raise GateError(f"{path}: a bare repository has no work tree to promote in")
-        self.root = Path(self._repo.working_tree_dir or path).resolve()
-        self.git_dir = Path(self._repo.git_dir).resolve()
+        top = git_text(path, "rev-parse", "--show-toplevel", needed_for=NEEDED_FOR).strip()
+        if Path(top).resolve() != path.resolve():
+            raise not_a_repo  # a folder inside a work tree: its top is where promotion runs
+        self.root = Path(top).resolve()
+        self.git_dir = Path(git_dir).resolve()
         self._empty_hooks = tempfile.mkdtemp(prefix="llmops-gate-nohooks-")
         fsutil.track_temp(self._empty_hooks)
 
@@ -53,24 +50,14 @@ class Repo:
         with contextlib.suppress(OSError):
             os.rmdir(self._empty_hooks)
         fsutil.untrack_temp(self._empty_hooks)
-        self._repo.close()
 
     def run(self, *args: str, hooks: bool = False,
             env: dict[str, str] | None = None) -> str:
-        """`git ARGS` in the work tree; GitFailed with git's message on failure. The
-        repository's hooks run only with `hooks=True`."""
-        git = _git_module()
-        prefix: list[str] = [] if hooks else ["-c", f"core.hooksPath={self._empty_hooks}"]
-        extra: dict[str, Any] = {"env": env} if env else {}
-        try:
-            out: str = self._repo.git.execute(["git", *prefix, *args],
-                                              kill_after_timeout=GIT_TIMEOUT,
-                                              stdout_as_string=True, **extra)
-        except git.GitCommandError as exc:
-            msg = (exc.stderr or exc.stdout or str(exc)).strip()
-            msg = msg.removeprefix("stderr:").strip().strip("'").strip()
-            raise GitFailed(f"git {args[0]} failed: {mask_url_secrets(msg)}") from None
-        return out
+        """`git ARGS` in the work tree (its output without the last newline); GitFailed with
+        Git's message on failure. The repository's hooks run only with `hooks=True`."""
+        options = () if hooks else ("-c", f"core.hooksPath={self._empty_hooks}")
+        out = git_text(self.root, *args, options=options, env=env, needed_for=NEEDED_FOR)
+        return out.removesuffix("\n")
 
     # --- state -----------------------------------------------------------------------------
 
@@ -166,18 +153,6 @@ class Repo:
                 continue
             sha, author, when, body = record.split("\x1f", 3)
             yield sha, author, int(when), body
-
-
-URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
-
-
-def mask_url_secrets(text: str) -> str:
-    """`https://user:token@host/...` -> `https://***@host/...`."""
-    return URL_USERINFO.sub(r"\1***@", text)
-
-
-class GitFailed(GateError):
-    """A git command failed; its message is git's own."""
 
 
 @dataclass(frozen=True)

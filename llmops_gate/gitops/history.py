@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.errors import GateError
-from llmops_gate.gitops.git import GitFailed, Repo, parse_trailers
+from llmops_gate.gitops.git import Repo, parse_trailers
 from llmops_gate.gitops.plan import Plan, Request, source_values
 from llmops_gate.gitops.snapshot import Tree
 from llmops_gate.gitops.values import Key, Rules
+from llmops_gate.repo.git import GitFailed
 from llmops_gate.yamlio import fsutil
 
 

@@ -21,16 +21,14 @@ from llmops_gate.gitops.edit import (
 )
 from llmops_gate.gitops.snapshot import EnvRender, Tree
 from llmops_gate.gitops.values import (
-    ISVC,
     MODEL_FIELDS,
-    RUNTIME_KINDS,
     Key,
     Rules,
     container_lists,
     extract,
     short,
-    split_image,
 )
+from llmops_gate.kinds import ISVC, RUNTIME_KINDS, split_image
 from llmops_gate.model import Finding
 from llmops_gate.repo.envs import Chain
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge, journal
-from llmops_gate.gitops.git import GitFailed, Repo
+from llmops_gate.gitops.git import Repo
 from llmops_gate.gitops.plan import Request
 from llmops_gate.gitops.run import Outcome, run
 from llmops_gate.gitops.snapshot import Say, Tree
 from llmops_gate.gitops.values import Rules
+from llmops_gate.repo.git import GitFailed
 
 # What Git prints when a push lost a race (as opposed to failing for another reason).
 REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to push some refs",

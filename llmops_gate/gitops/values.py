@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmops_gate.config import Config
+from llmops_gate.kinds import ISVC, KUSTOMIZE_POD_KINDS, RUNTIME_KINDS, get, pod_spec_path
 
-# Kinds whose pod template Kustomize knows (strategic merge and the images transformer work).
-WORKLOAD_PODSPEC: dict[str, tuple[str, ...]] = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "Pod": ("spec",),
-}
-RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
-ISVC = "InferenceService"
 MODEL_FIELDS = ("storageUri", "modelFormat", "image")
 ABSENT: Any = None  # a promoted field the source does not set
 
@@ -92,23 +81,11 @@ def base_name(name: str, prefix: str | None, suffix: str | None) -> str:
     return name
 
 
-def _dig(doc: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        if not isinstance(doc, Mapping):
-            return None
-        doc = doc.get(part)
-    return doc
-
-
 def container_lists(doc: Mapping[str, Any]) -> list[list[Any]]:
     """The container lists of a workload or ServingRuntime whose images promote."""
     kind = str(doc.get("kind") or "")
-    if kind in RUNTIME_KINDS:
-        spec: Any = doc.get("spec")
-    elif kind in WORKLOAD_PODSPEC:
-        spec = _dig(doc, WORKLOAD_PODSPEC[kind])
-    else:
-        return []
+    path = pod_spec_path(kind) if kind in RUNTIME_KINDS or kind in KUSTOMIZE_POD_KINDS else None
+    spec = get(doc, *path) if path is not None else None
     if not isinstance(spec, Mapping):
         return []
     out = []
@@ -144,11 +121,11 @@ def extract(doc: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
                     out[f"{label}.env"] = copy.deepcopy(env_without(c.get("env"),
                                                                     rules.keep_env))
     if kind == ISVC and rules.model:
-        model = _dig(doc, ("spec", "predictor", "model"))
+        model = get(doc, "spec", "predictor", "model")
         if isinstance(model, Mapping):
             for name in MODEL_FIELDS:
                 out[f"model.{name}"] = copy.deepcopy(model.get(name))
-    annotations = _dig(doc, ("metadata", "annotations"))
+    annotations = get(doc, "metadata", "annotations")
     for key in rules.annotations:
         out[f"annotation.{key}"] = (annotations.get(key) if isinstance(annotations, Mapping)
                                     else None)
@@ -173,12 +150,12 @@ def strip(doc: Mapping[str, Any], labels: Iterable[str], rules: Rules) -> dict[s
                             c.pop("env")
                     else:
                         c.pop(part, None)
-    model = _dig(out, ("spec", "predictor", "model"))
+    model = get(out, "spec", "predictor", "model")
     if isinstance(model, dict):
         for name in MODEL_FIELDS:
             if f"model.{name}" in wanted:
                 model.pop(name, None)
-    annotations = _dig(out, ("metadata", "annotations"))
+    annotations = get(out, "metadata", "annotations")
     if isinstance(annotations, dict):
         for label in wanted:
             if label.startswith("annotation."):
@@ -199,16 +176,3 @@ def short(value: Any, limit: int = 120) -> str:
 
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def split_image(image: str) -> tuple[str, str | None, str | None]:
-    """`repo[:tag][@digest]` -> (repo, tag, digest); a registry port is not a tag."""
-    digest = None
-    if "@" in image:
-        image, digest = image.split("@", 1)
-    tag = None
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    if colon > slash:
-        image, tag = image[:colon], image[colon + 1:]
-    return image, tag, digest

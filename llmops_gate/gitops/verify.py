@@ -9,14 +9,8 @@ from typing import Any
 
 from llmops_gate.gitops.plan import Plan, kept_containers
 from llmops_gate.gitops.snapshot import Tree
-from llmops_gate.gitops.values import (
-    RUNTIME_KINDS,
-    Key,
-    Rules,
-    extract,
-    short,
-    strip,
-)
+from llmops_gate.gitops.values import Key, Rules, extract, short, strip
+from llmops_gate.kinds import RUNTIME_KINDS
 from llmops_gate.model import Finding, RuleDoc, Severity
 
 VERIFY = RuleDoc(

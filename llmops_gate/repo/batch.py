@@ -34,16 +34,15 @@ import yaml
 
 from llmops_gate import yamlio
 from llmops_gate.model import Resource, Unit, UnitResult
+from llmops_gate.repo.child import BuildError, run_child
 from llmops_gate.repo.discover import RepoScan
 from llmops_gate.repo.kustomize import (
     BUILD_METADATA,
     DEFAULT_TIMEOUT,
-    BuildError,
     Kustomize,
     kustomization_text,
     parse_docs,
     render_unit,
-    run_child,
 )
 from llmops_gate.repo.references import Role, references
 from llmops_gate.yamlio import fsutil

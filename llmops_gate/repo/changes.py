@@ -39,7 +39,7 @@ from llmops_gate.repo.discover import (
     discover_units,
     scan_repo,
 )
-from llmops_gate.repo.git import export_tree, git
+from llmops_gate.repo.git import export_tree, git, git_text
 from llmops_gate.yamlio import fsutil
 
 # Files whose change alters how every unit is validated.
@@ -66,7 +66,7 @@ def _git(repo: Path, *args: str) -> bytes:
 
 
 def _git_text(repo: Path, *args: str) -> str:
-    return _git(repo, *args).decode("utf-8", "replace").strip()
+    return git_text(repo, *args, needed_for="--changed-since").strip()
 
 
 def resolve_commit(repo: Path, rev: str, what: str = "--changed-since") -> str:

@@ -6,12 +6,11 @@ Change it only additively.
 from __future__ import annotations
 
 import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from llmops_gate import __version__
-from llmops_gate.model import Report, Severity
+from llmops_gate.model import Report, Severity, count
+from llmops_gate.yamlio.fsutil import packaged_json
 
 
 def summary(report: Report) -> dict[str, Any]:
@@ -32,13 +31,13 @@ def as_dict(report: Report) -> dict[str, Any]:
     overlays = []
     for unit in report.units:
         found = [f for f in report.findings if f.overlay == unit.path and not f.waived]
-        errors = sum(1 for f in found if f.severity is Severity.ERROR)
+        errors = count(found, Severity.ERROR)
         overlays.append({
             "path": unit.path,
             "kind": unit.kind,
             "environment": unit.environment,
             "errors": errors,
-            "warnings": sum(1 for f in found if f.severity is Severity.WARNING),
+            "warnings": count(found, Severity.WARNING),
             "passed": errors == 0,
         })
     return {
@@ -51,13 +50,9 @@ def as_dict(report: Report) -> dict[str, Any]:
     }
 
 
-@cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of this report (`report-schema.json`, shipped with the package)."""
-    text = resources.files("llmops_gate.report").joinpath("report-schema.json").read_text(
-        encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    return packaged_json("llmops_gate.report", "report-schema.json")
 
 
 def render(report: Report) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from llmops_gate.model import Finding, Report, Severity
+from llmops_gate.model import Finding, Report, Severity, count
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -68,8 +68,8 @@ def render(report: Report, colour: bool = False) -> str:
     lines: list[str] = []
     for unit in report.units:
         found = [f for f in report.findings if f.overlay == unit.path]
-        errors = sum(1 for f in found if f.severity is Severity.ERROR and not f.waived)
-        warnings = sum(1 for f in found if f.severity is Severity.WARNING and not f.waived)
+        active = [f for f in found if not f.waived]
+        errors, warnings = count(active, Severity.ERROR), count(active, Severity.WARNING)
         env = f" ({unit.environment})" if unit.environment else ""
         status = "ok" if errors == 0 else "FAILED"
         if unit.kind == "manifest" and not found:

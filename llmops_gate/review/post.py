@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +18,8 @@ from pathlib import Path
 from llmops_gate.config import load_config
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge
+from llmops_gate.repo.git import git_text
 from llmops_gate.review.markdown import MARKER, markers
-
-GIT_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -42,16 +39,14 @@ def pr_from_env(environ: Mapping[str, str]) -> int | None:
 
 
 def _remote_url(repo: Path, remote: str) -> str | None:
-    git = shutil.which("git")
-    if git is None or remote.startswith("-"):
+    """The remote's URL, or None when there is none to tell the forge by (no such remote, no
+    Git, not a repository)."""
+    if remote.startswith("-"):
         return None
     try:
-        proc = subprocess.run([git, "-C", str(repo), "remote", "get-url", remote],
-                              capture_output=True, text=True, timeout=GIT_TIMEOUT,
-                              stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
+        return git_text(repo, "remote", "get-url", remote, needed_for="--post").strip() or None
+    except GateError:
         return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def resolve_target(repo: Path, remote: str, number: int | None, provider: str | None,

@@ -4,22 +4,22 @@ summary, and the head's validation result; and its JSON form (`review-schema.jso
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from llmops_gate import __version__
-from llmops_gate.model import Finding, Severity
+from llmops_gate.model import Finding, Severity, Tallied, count
 from llmops_gate.review.diff import UnitDiff, diff_unit
 from llmops_gate.review.render import Pair, RenderOptions, render_pair
 from llmops_gate.review.settings import ReviewSettings
 from llmops_gate.yamlio import redact
+from llmops_gate.yamlio.fsutil import packaged_json
 
 
 @dataclass(frozen=True)
-class Review:
+class Review(Tallied):
     base_rev: str
     base_commit: str
     head_rev: str | None
@@ -40,16 +40,11 @@ class Review:
         return [u for u in self.units if u.status != "unchanged"]
 
     @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+    def tallied(self) -> Sequence[Finding]:
+        return self.findings
 
     def unit_errors(self, path: str) -> int:
-        return sum(1 for f in self.findings
-                   if f.overlay == path and f.severity is Severity.ERROR)
+        return count((f for f in self.findings if f.overlay == path), Severity.ERROR)
 
 
 def build_review(pair: Pair, settings: ReviewSettings) -> Review:
@@ -116,13 +111,9 @@ def as_dict(review: Review) -> dict[str, Any]:
     }
 
 
-@cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of the review (`review-schema.json`, shipped with the package)."""
-    text = resources.files("llmops_gate.review").joinpath("review-schema.json").read_text(
-        encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    return packaged_json("llmops_gate.review", "review-schema.json")
 
 
 def render_json(review: Review) -> str:

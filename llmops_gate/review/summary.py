@@ -12,15 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from llmops_gate.gitops.values import (
-    ISVC,
-    WORKLOAD_PODSPEC,
-    Rules,
-    container_lists,
-    extract,
-    short,
-    split_image,
-)
+from llmops_gate.gitops.values import Rules, container_lists, extract, short
+from llmops_gate.kinds import ISVC, KUSTOMIZE_POD_KINDS, get, split_image
 
 RULES = Rules()  # every promotable field, whatever the repo's promotion settings
 HIDDEN = "(value hidden)"
@@ -39,14 +32,6 @@ class Fact:
     def to_json(self) -> dict[str, Any]:
         return {"resource": self.resource, "field": self.field, "old": self.old,
                 "new": self.new, "text": self.words}
-
-
-def _dig(doc: Any, *path: str) -> Any:
-    for part in path:
-        if not isinstance(doc, Mapping):
-            return None
-        doc = doc.get(part)
-    return doc
 
 
 def parse_args(args: Any) -> dict[str, str | None]:
@@ -99,14 +84,14 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any]:
                     out[f"{where}{part}:{name}"] = str(value)
 
     if kind == ISVC:
-        predictor = _dig(doc, "spec", "predictor")
+        predictor = get(doc, "spec", "predictor")
         if isinstance(predictor, Mapping):
             for key in ("minReplicas", "maxReplicas"):
                 if predictor.get(key) is not None:
                     out[f"replicas.{key}"] = str(predictor[key])
-            sizes("model.", _dig(predictor, "model", "resources"))
-    elif kind in WORKLOAD_PODSPEC and _dig(doc, "spec", "replicas") is not None:
-        out["replicas"] = str(_dig(doc, "spec", "replicas"))
+            sizes("model.", get(predictor, "model", "resources"))
+    elif kind in KUSTOMIZE_POD_KINDS and get(doc, "spec", "replicas") is not None:
+        out["replicas"] = str(get(doc, "spec", "replicas"))
     for items in container_lists(doc):
         for c in items:
             if isinstance(c, Mapping) and isinstance(c.get("name"), str):
@@ -127,7 +112,7 @@ def _size_words(label: str) -> str:
 def _sync_policy(doc: Mapping[str, Any]) -> dict[str, Any]:
     spec = doc.get("spec")
     if doc.get("kind") == "ApplicationSet":
-        spec = _dig(spec, "template", "spec")
+        spec = get(spec, "template", "spec")
     if not isinstance(spec, Mapping):
         return {}
     policy = spec.get("syncPolicy") if isinstance(spec.get("syncPolicy"), Mapping) else {}

@@ -1,15 +1,20 @@
-"""Writing files so that nothing is ever half-written: a temporary file, then a rename; and
-temporary folders that a stopped run still removes."""
+"""Writing files so that nothing is ever half-written: a temporary file, then a rename;
+temporary folders that a stopped run still removes; and reading a JSON file the package
+ships."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 _temp_lock = threading.Lock()
 _temp_dirs: set[str] = set()
@@ -72,3 +77,12 @@ def atomic_write(path: Path, data: str | bytes, encoding: str = "utf-8") -> None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@functools.cache
+def packaged_json(package: str, name: str) -> dict[str, Any]:
+    """The JSON file `name` shipped inside `package` (a report's schema), read once a run;
+    callers only read it."""
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmops_gate.config import Config
+from llmops_gate.kinds import Path
 from llmops_gate.model import Finding, ResourceRef, RuleDoc, Unit
-from llmops_gate.validators.admission.base import Path, Rule, Scope, Violation
+from llmops_gate.validators.admission.base import Rule, Scope, Violation
 from llmops_gate.validators.admission.registry import CHECKS, RULES
 from llmops_gate.validators.base import Spec
 from llmops_gate.yamlio.sourcemap import field_path

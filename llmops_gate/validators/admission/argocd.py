@@ -28,8 +28,9 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import get, group_of, mapping
 from llmops_gate.model import Severity
-from llmops_gate.validators.admission.base import Rule, Scope, Violation, get, group_of, mapping
+from llmops_gate.validators.admission.base import Rule, Scope, Violation
 
 SYNC_DOCS = ("ArgoCD user guide 'Sync Options' (docs/user-guide/sync-options.md; "
              "ClientSideApplyMigration since v3.0, Delete=confirm/Prune=confirm since v2.14)")

@@ -12,13 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from llmops_gate.kinds import Path
 from llmops_gate.model import RuleDoc, Severity
-
-# The same nested lookup as the policy rules use (a None for any missing step).
-from llmops_gate.validators.policy.base import get as get
-
-PathPart = str | int
-Path = tuple[PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -65,22 +60,6 @@ class Scope:
 
 
 Check = Callable[[Mapping[str, Any], Scope], Iterable[Violation]]
-
-
-def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def items(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    """(index, item) of the mappings in a list (other items are the schema's business)."""
-    if not isinstance(value, list):
-        return []
-    return [(i, v) for i, v in enumerate(value) if isinstance(v, Mapping)]
-
-
-def group_of(doc: Mapping[str, Any]) -> str:
-    api = str(doc.get("apiVersion") or "")
-    return api.rpartition("/")[0] if "/" in api else ""
 
 
 def templated(value: str) -> bool:

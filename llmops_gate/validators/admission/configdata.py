@@ -21,9 +21,10 @@ import binascii
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import group_of, mapping
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import Rule, Scope, Violation, each, group_of, mapping
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each
 
 RULES = (
     Rule("config-key-invalid", Severity.ERROR,

@@ -38,34 +38,36 @@ def _max_len(value: str, limit: int) -> list[str]:
     return [f"must be no more than {limit} characters"] if len(value) > limit else []
 
 
+def _checked(value: str, limit: int, pattern: re.Pattern[str], message: str) -> list[str]:
+    """The API server's two checks of a name grammar: its length, then its pattern."""
+    out = _max_len(value, limit)
+    if not pattern.fullmatch(value):
+        out.append(message)
+    return out
+
+
 def dns1123_label(value: str) -> list[str]:
     """RFC 1123 label: Namespace names, container, volume and port names of Services."""
-    out = _max_len(value, DNS1123_LABEL_MAX)
-    if not _DNS1123_LABEL.fullmatch(value):
-        out.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                   "or '-', and must start and end with an alphanumeric character (e.g. "
-                   "'my-name', or '123-abc')")
-    return out
+    return _checked(value, DNS1123_LABEL_MAX, _DNS1123_LABEL,
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                    "characters or '-', and must start and end with an alphanumeric character "
+                    "(e.g. 'my-name', or '123-abc')")
 
 
 def dns1123_subdomain(value: str) -> list[str]:
     """RFC 1123 subdomain: the names of most objects (ConfigMap, Secret, Deployment, ...)."""
-    out = _max_len(value, DNS1123_SUBDOMAIN_MAX)
-    if not _DNS1123_SUBDOMAIN.fullmatch(value):
-        out.append("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                   "characters, '-' or '.', and must start and end with an alphanumeric "
-                   "character (e.g. 'example.com')")
-    return out
+    return _checked(value, DNS1123_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN,
+                    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                    "characters, '-' or '.', and must start and end with an alphanumeric "
+                    "character (e.g. 'example.com')")
 
 
 def dns1035_label(value: str) -> list[str]:
     """RFC 1035 label: Service names (and KServe InferenceService names)."""
-    out = _max_len(value, DNS1035_LABEL_MAX)
-    if not _DNS1035_LABEL.fullmatch(value):
-        out.append("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-                   "start with an alphabetic character, and end with an alphanumeric character "
-                   "(e.g. 'my-name', or 'abc-123')")
-    return out
+    return _checked(value, DNS1035_LABEL_MAX, _DNS1035_LABEL,
+                    "a DNS-1035 label must consist of lower case alphanumeric characters or "
+                    "'-', start with an alphabetic character, and end with an alphanumeric "
+                    "character (e.g. 'my-name', or 'abc-123')")
 
 
 def path_segment(value: str) -> list[str]:
@@ -100,12 +102,10 @@ def qualified_name(value: str) -> list[str]:
 
 
 def label_value(value: str) -> list[str]:
-    out = _max_len(value, LABEL_VALUE_MAX)
-    if not _LABEL_VALUE.fullmatch(value):
-        out.append("a valid label must be an empty string or consist of alphanumeric characters, "
-                   "'-', '_' or '.', and must start and end with an alphanumeric character "
-                   "(e.g. 'MyValue', or 'my_value', or '12345')")
-    return out
+    return _checked(value, LABEL_VALUE_MAX, _LABEL_VALUE,
+                    "a valid label must be an empty string or consist of alphanumeric "
+                    "characters, '-', '_' or '.', and must start and end with an alphanumeric "
+                    "character (e.g. 'MyValue', or 'my_value', or '12345')")
 
 
 def iana_svc_name(value: str) -> list[str]:
@@ -142,15 +142,19 @@ def env_var_name(value: str, relaxed: bool) -> list[str]:
 
 def config_key(value: str) -> list[str]:
     """Keys of ConfigMap and Secret data."""
-    out = _max_len(value, CONFIG_KEY_MAX)
-    if not _CONFIG_KEY.fullmatch(value):
-        out.append("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
-                   "(e.g. 'key.name', or 'KEY_NAME', or 'key-name')")
+    out = _checked(value, CONFIG_KEY_MAX, _CONFIG_KEY,
+                   "a valid config key must consist of alphanumeric characters, '-', '_' or "
+                   "'.' (e.g. 'key.name', or 'KEY_NAME', or 'key-name')")
     if value in (".", ".."):
         out.append(f"must not be '{value}'")
     elif value.startswith(".."):
         out.append("must not start with '..'")
     return out
+
+
+def port_number(value: object) -> bool:
+    """A port number as the API server takes one: an integer 1-65535 (not a string)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
 def is_quantity(value: object) -> bool:

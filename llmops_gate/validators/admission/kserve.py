@@ -36,20 +36,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import KSERVE, RUNTIME_KINDS, Path, get, group_of, items, mapping
 from llmops_gate.model import Severity
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    get,
-    group_of,
-    items,
-    mapping,
-)
-from llmops_gate.validators.admission.podspec import IMPLEMENTATIONS, RUNTIME_KINDS
+from llmops_gate.validators.admission.base import Rule, Scope, Violation
+from llmops_gate.validators.admission.podspec import IMPLEMENTATIONS
 
-KSERVE = "serving.kserve.io"
 ISVC_SOURCE = ("KServe InferenceService validating webhook, pkg/apis/serving/v1beta1/"
                "inference_service_validation.go and component.go; KServe v0.7+ "
                "(v1beta1), as bundled: v0.20")

@@ -27,19 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, get, group_of, mapping
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    each,
-    get,
-    group_of,
-    mapping,
-    templated,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each, templated
 
 K8S_NAMES = ("Kubernetes API conventions, 'Object Names and IDs' "
              "(kubernetes.io/docs/concepts/overview/working-with-objects/names); "

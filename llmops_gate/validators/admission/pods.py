@@ -28,16 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, items
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    each,
-    items,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each
 from llmops_gate.validators.admission.podspec import (
     Container,
     PodSpec,
@@ -48,22 +42,30 @@ from llmops_gate.validators.admission.podspec import (
 
 POD_VALIDATION = ("k8s.io/kubernetes pkg/apis/core/validation ValidatePodSpec, "
                   "Kubernetes API reference 'Container' and 'Pod'")
+EVERY_VERSION = "all supported versions"
+
+
+def _pod_rule(rule: str, summary: str, why: str, fix: str, where: str,
+              since: str = EVERY_VERSION) -> Rule:
+    """A rule of ValidatePodSpec: an error, its source the function `where` of it."""
+    return Rule(rule, Severity.ERROR, summary, why, fix, f"{POD_VALIDATION} ({where}); {since}")
+
 
 RULES = (
-    Rule("container-name-invalid", Severity.ERROR,
-         "Every container (and init container) has a name that is a DNS-1123 label.",
-         "the API server rejects the pod (for KServe: the Deployment it creates)",
-         "name containers with lower case letters, digits and '-', at most 63 characters",
-         f"{POD_VALIDATION} (validateContainers); all supported versions"),
-    Rule("container-name-duplicate", Severity.ERROR,
-         "Container names are unique across containers, initContainers and "
-         "ephemeralContainers of a pod.",
-         "the API server rejects the pod: 'Duplicate value'", "rename one of the containers",
-         f"{POD_VALIDATION} (validateContainers); all supported versions"),
-    Rule("container-port-invalid", Severity.ERROR,
-         "containerPort (required) and hostPort (when set) are between 1 and 65535.",
-         "the API server rejects the pod", "use a port number from 1 to 65535",
-         f"{POD_VALIDATION} (validateContainerPorts); all supported versions"),
+    _pod_rule("container-name-invalid",
+              "Every container (and init container) has a name that is a DNS-1123 label.",
+              "the API server rejects the pod (for KServe: the Deployment it creates)",
+              "name containers with lower case letters, digits and '-', at most 63 characters",
+              "validateContainers"),
+    _pod_rule("container-name-duplicate",
+              "Container names are unique across containers, initContainers and "
+              "ephemeralContainers of a pod.",
+              "the API server rejects the pod: 'Duplicate value'",
+              "rename one of the containers", "validateContainers"),
+    _pod_rule("container-port-invalid",
+              "containerPort (required) and hostPort (when set) are between 1 and 65535.",
+              "the API server rejects the pod", "use a port number from 1 to 65535",
+              "validateContainerPorts"),
     Rule("port-name-invalid", Severity.ERROR,
          "Container port names are IANA_SVC_NAMEs (at most 15 lower case letters, digits and "
          "'-', at least one letter, no '--', no leading or trailing '-') and unique in the "
@@ -71,11 +73,10 @@ RULES = (
          "the API server rejects the pod", "rename the port, e.g. 'http' or 'grpc-metrics'",
          "RFC 6335 section 5.1; k8s.io/apimachinery IsValidPortName, "
          f"{POD_VALIDATION} (validateContainerPorts); all supported versions"),
-    Rule("port-protocol-invalid", Severity.ERROR,
-         "Port protocols are TCP, UDP or SCTP (upper case).",
-         "the API server rejects the object: 'supported values: \"SCTP\", \"TCP\", \"UDP\"'",
-         "write TCP, UDP or SCTP", f"{POD_VALIDATION} (validateContainerPorts); SCTP since "
-         "1.20 (GA)"),
+    _pod_rule("port-protocol-invalid", "Port protocols are TCP, UDP or SCTP (upper case).",
+              "the API server rejects the object: 'supported values: \"SCTP\", \"TCP\", "
+              "\"UDP\"'", "write TCP, UDP or SCTP", "validateContainerPorts",
+              since="SCTP since 1.20 (GA)"),
     Rule("env-name-invalid", Severity.ERROR,
          "Container env var names are valid for the Kubernetes version: before 1.32 "
          "`[-._a-zA-Z][-._a-zA-Z0-9]*`; from 1.32 (RelaxedEnvironmentVariableValidation on by "
@@ -85,25 +86,21 @@ RULES = (
          "works on every version)",
          "k8s.io/apimachinery IsEnvVarName (since 1.8) and IsRelaxedEnvVarName "
          f"(KEP-4369: alpha 1.30, beta 1.32, GA 1.34); {POD_VALIDATION} (ValidateEnv)"),
-    Rule("probe-handler-invalid", Severity.ERROR,
-         "Each probe has exactly one of exec, httpGet, tcpSocket, grpc (each lifecycle hook "
-         "exactly one of exec, httpGet, tcpSocket, sleep), and its port is 1-65535 or an "
-         "IANA_SVC_NAME.",
-         "the API server rejects the pod: 'must specify a handler type' or 'may not specify "
-         "more than 1 handler type'",
-         "keep exactly one handler in the probe",
-         f"{POD_VALIDATION} (validateProbe, validateHandler); grpc since 1.24 (beta), "
-         "sleep since 1.29"),
-    Rule("volume-name-invalid", Severity.ERROR,
-         "Volume names are DNS-1123 labels, unique in the pod.",
-         "the API server rejects the pod", "rename the volume",
-         f"{POD_VALIDATION} (ValidateVolumes); all supported versions"),
-    Rule("volume-mount-unknown", Severity.ERROR,
-         "Every volumeMount (and volumeDevice) names a volume of the pod, and mount paths are "
-         "unique in a container.",
-         "the API server rejects the pod: 'volumeMounts[0].name: Not found'",
-         "add the volume to `volumes:`, or fix the mount's name",
-         f"{POD_VALIDATION} (ValidateVolumeMounts); all supported versions"),
+    _pod_rule("probe-handler-invalid",
+              "Each probe has exactly one of exec, httpGet, tcpSocket, grpc (each lifecycle "
+              "hook exactly one of exec, httpGet, tcpSocket, sleep), and its port is 1-65535 "
+              "or an IANA_SVC_NAME.",
+              "the API server rejects the pod: 'must specify a handler type' or 'may not "
+              "specify more than 1 handler type'",
+              "keep exactly one handler in the probe", "validateProbe, validateHandler",
+              since="grpc since 1.24 (beta), sleep since 1.29"),
+    _pod_rule("volume-name-invalid", "Volume names are DNS-1123 labels, unique in the pod.",
+              "the API server rejects the pod", "rename the volume", "ValidateVolumes"),
+    _pod_rule("volume-mount-unknown",
+              "Every volumeMount (and volumeDevice) names a volume of the pod, and mount "
+              "paths are unique in a container.",
+              "the API server rejects the pod: 'volumeMounts[0].name: Not found'",
+              "add the volume to `volumes:`, or fix the mount's name", "ValidateVolumeMounts"),
     Rule("restart-policy-invalid", Severity.ERROR,
          "restartPolicy is one the owner allows: Always, OnFailure or Never for a Pod; Always "
          "for Deployments, StatefulSets, DaemonSets, ReplicaSets; OnFailure or Never for Jobs "
@@ -126,10 +123,6 @@ RESTART_POLICIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _port_number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
-
-
 def _ports(c: Container) -> Iterator[Violation]:
     seen: set[str] = set()
     for i, port in items(c.spec.get("ports")):
@@ -138,11 +131,11 @@ def _ports(c: Container) -> Iterator[Violation]:
         if number is None:
             yield Violation("container-port-invalid",
                             f"{label(c)}: ports[{i}].containerPort is required", path)
-        elif not _port_number(number) and isinstance(number, int):
+        elif not grammar.port_number(number) and isinstance(number, int):
             yield Violation("container-port-invalid", f"{label(c)}: containerPort {number}: "
                             "must be between 1 and 65535, inclusive", (*path, "containerPort"))
         host = port.get("hostPort")
-        if isinstance(host, int) and host != 0 and not _port_number(host):
+        if isinstance(host, int) and host != 0 and not grammar.port_number(host):
             yield Violation("container-port-invalid", f"{label(c)}: hostPort {host}: must be "
                             "between 1 and 65535, inclusive", (*path, "hostPort"))
         name = port.get("name")
@@ -190,7 +183,7 @@ def _handler(handler: Mapping[str, Any], path: Path, what: str,
             for problem in grammar.iana_svc_name(port):
                 yield Violation("probe-handler-invalid", f"{what}: port '{port}': {problem}",
                                 where)
-        elif isinstance(port, int) and not _port_number(port):
+        elif isinstance(port, int) and not grammar.port_number(port):
             yield Violation("probe-handler-invalid", f"{what}: port {port}: must be between 1 "
                             "and 65535, inclusive", where)
 

@@ -13,27 +13,24 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llmops_gate.validators.admission.base import Path, get, group_of, items
+from llmops_gate.kinds import (
+    BUILTIN_POD_KINDS,
+    EXPLAINERS,
+    FRAMEWORKS,
+    KSERVE,
+    POD_SPEC_PATHS,
+    RUNTIME_KINDS,
+    Path,
+    get,
+    group_of,
+    items,
+)
 
-POD_SPEC_PATHS: dict[str, Path] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "PodTemplate": ("template", "spec"),
-}
 CORE_GROUPS = {"", "apps", "batch"}
-KSERVE = "serving.kserve.io"
-RUNTIME_KINDS = {"ServingRuntime", "ClusterServingRuntime"}
 ISVC_COMPONENTS = ("predictor", "transformer", "explainer")
 # The implementations of an InferenceService component (KServe v1beta1 PredictorSpec and the
 # explainer's); each is one container spec.
-IMPLEMENTATIONS = ("sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx",
-                   "huggingface", "pmml", "lightgbm", "paddle", "model", "art", "alibi")
+IMPLEMENTATIONS = (*FRAMEWORKS, "model", *EXPLAINERS)
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
@@ -51,7 +48,7 @@ class PodSpec:
 
 def pod_specs(doc: Mapping[str, Any]) -> Iterator[PodSpec]:
     kind, group = str(doc.get("kind") or ""), group_of(doc)
-    if group in CORE_GROUPS and kind in POD_SPEC_PATHS:
+    if group in CORE_GROUPS and kind in BUILTIN_POD_KINDS:
         path = POD_SPEC_PATHS[kind]
         spec = get(doc, *path)
         if isinstance(spec, Mapping):

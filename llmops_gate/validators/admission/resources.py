@@ -24,18 +24,10 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, get, group_of, items, mapping
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    get,
-    group_of,
-    items,
-    mapping,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation
 from llmops_gate.validators.admission.podspec import containers, label, pod_specs
 from llmops_gate.validators.policy.quantity import parse_quantity
 

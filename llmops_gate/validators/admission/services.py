@@ -17,18 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, get, group_of, items
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    each,
-    get,
-    group_of,
-    items,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each
 from llmops_gate.validators.admission.meta import label_violations
 from llmops_gate.validators.admission.pods import PROTOCOLS
 
@@ -43,10 +35,6 @@ RULES = (
 )
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
-
-
 def check(doc: Mapping[str, Any], scope: Scope) -> Iterator[Violation]:
     if group_of(doc) != "" or doc.get("kind") != "Service":
         return
@@ -55,11 +43,11 @@ def check(doc: Mapping[str, Any], scope: Scope) -> Iterator[Violation]:
     for i, port in ports:
         path: Path = ("spec", "ports", i)
         number = port.get("port")
-        if isinstance(number, int) and not _number(number):
+        if isinstance(number, int) and not grammar.port_number(number):
             yield Violation("service-port-invalid", f"port {number}: must be between 1 and "
                             "65535, inclusive", (*path, "port"))
         target = port.get("targetPort")
-        if isinstance(target, int) and not _number(target):
+        if isinstance(target, int) and not grammar.port_number(target):
             yield Violation("service-port-invalid", f"targetPort {target}: must be between 1 "
                             "and 65535, inclusive", (*path, "targetPort"))
         elif isinstance(target, str) and not target.isdigit():

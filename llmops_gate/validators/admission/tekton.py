@@ -26,19 +26,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, get, group_of, items, mapping
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    each,
-    get,
-    group_of,
-    items,
-    mapping,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each
 
 TEKTON = "tekton.dev"
 WEBHOOK = "Tekton Pipelines validating webhook, pkg/apis/pipeline/v1 (and v1beta1)"
@@ -97,23 +88,37 @@ def _params(declared: Any, path: Path, what: str) -> Iterator[Violation]:
         seen.add(name)
 
 
+def _list_items(spec: Mapping[str, Any], path: Path, keys: tuple[str, ...]
+                ) -> Iterator[tuple[str, int, Mapping[str, Any], Path]]:
+    """(key, index, item, its path) of the mappings in the lists `keys` of `spec`, one list
+    after the other (steps then sidecars; tasks then finally: their names are unique across
+    both)."""
+    for key in keys:
+        for i, item in items(spec.get(key)):
+            yield key, i, item, (*path, key, i)
+
+
+def _unique_label(name: str, seen: set[str], rule: str, where: Path, what: str,
+                  within: str) -> Iterator[Violation]:
+    """The `name` of the item at `where`: a DNS-1123 label, not among the names `seen` before
+    it (which it joins)."""
+    yield from each(grammar.dns1123_label(name), rule, (*where, "name"), f"{what} '{name}'")
+    if name in seen:
+        yield Violation(rule, f"{what} '{name}' is used twice{within}", (*where, "name"))
+    seen.add(name)
+
+
 def _task_spec(spec: Mapping[str, Any], path: Path) -> Iterator[Violation]:
     seen: set[str] = set()
-    for key in ("steps", "sidecars"):
-        for i, step in items(spec.get(key)):
-            where: Path = (*path, key, i)
-            name = step.get("name")
-            if isinstance(name, str) and name:
-                yield from each(grammar.dns1123_label(name), "tekton-step-name",
-                                (*where, "name"), f"{key[:-1]} name '{name}'")
-                if name in seen:
-                    yield Violation("tekton-step-name", f"{key[:-1]} name '{name}' is used "
-                                    "twice in the Task", (*where, "name"))
-                seen.add(name)
-            if step.get("script") and step.get("command"):
-                yield Violation("tekton-script-and-command", f"{key[:-1]} "
-                                f"'{name or i}': script cannot be used with command",
-                                (*where, "script"))
+    for key, i, step, where in _list_items(spec, path, ("steps", "sidecars")):
+        name = step.get("name")
+        if isinstance(name, str) and name:
+            yield from _unique_label(name, seen, "tekton-step-name", where,
+                                     f"{key[:-1]} name", " in the Task")
+        if step.get("script") and step.get("command"):
+            yield Violation("tekton-script-and-command", f"{key[:-1]} "
+                            f"'{name or i}': script cannot be used with command",
+                            (*where, "script"))
     yield from _params(spec.get("params"), (*path, "params"), "Task")
 
 
@@ -130,21 +135,15 @@ def _one_of(holder: Mapping[str, Any], path: Path, ref: str, inline: str,
 
 def _pipeline_spec(spec: Mapping[str, Any], path: Path) -> Iterator[Violation]:
     seen: set[str] = set()
-    for key in ("tasks", "finally"):
-        for i, task in items(spec.get(key)):
-            where: Path = (*path, key, i)
-            name = task.get("name")
-            if isinstance(name, str):
-                yield from each(grammar.dns1123_label(name), "tekton-pipeline-task-name",
-                                (*where, "name"), f"pipeline task name '{name}'")
-                if name in seen:
-                    yield Violation("tekton-pipeline-task-name", f"pipeline task name "
-                                    f"'{name}' is used twice", (*where, "name"))
-                seen.add(name)
-            yield from _one_of(task, where, "taskRef", "taskSpec", f"pipeline task '{name}'")
-            inline = task.get("taskSpec")
-            if isinstance(inline, Mapping):
-                yield from _task_spec(inline, (*where, "taskSpec"))
+    for _key, _i, task, where in _list_items(spec, path, ("tasks", "finally")):
+        name = task.get("name")
+        if isinstance(name, str):
+            yield from _unique_label(name, seen, "tekton-pipeline-task-name", where,
+                                     "pipeline task name", "")
+        yield from _one_of(task, where, "taskRef", "taskSpec", f"pipeline task '{name}'")
+        inline = task.get("taskSpec")
+        if isinstance(inline, Mapping):
+            yield from _task_spec(inline, (*where, "taskSpec"))
     yield from _params(spec.get("params"), (*path, "params"), "Pipeline")
 
 

@@ -20,19 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from llmops_gate.kinds import Path, get, group_of, items, mapping
 from llmops_gate.model import Severity
 from llmops_gate.validators.admission import grammar
-from llmops_gate.validators.admission.base import (
-    Path,
-    Rule,
-    Scope,
-    Violation,
-    each,
-    get,
-    group_of,
-    items,
-    mapping,
-)
+from llmops_gate.validators.admission.base import Rule, Scope, Violation, each
 from llmops_gate.validators.admission.meta import label_violations
 
 RULES = (

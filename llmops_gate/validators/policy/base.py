@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+# The one nested lookup and field path of the package (rules and plugins import them here).
+from llmops_gate.kinds import Path as Path
+from llmops_gate.kinds import PathPart as PathPart
+from llmops_gate.kinds import get as get
 from llmops_gate.model import Resource, RuleDoc, RuleOption, Severity, Unit
 from llmops_gate.repo import envs
-
-PathPart = str | int
-Path = tuple[PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -183,21 +184,6 @@ class Rule:
         del out["validator"], out["links"]
         return {**out, "kinds": sorted(self.kinds) if self.kinds else None,
                 "equivalents": dict(self.equivalents), "doc": self.doc}
-
-
-def get(doc: Any, *path: PathPart) -> Any:
-    """The value at `path` in nested mappings and lists, or None."""
-    node = doc
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(node, list) or not 0 <= part < len(node):
-                return None
-        elif not isinstance(node, Mapping):
-            return None
-        node = node[part] if isinstance(part, int) else node.get(part)
-        if node is None:
-            return None
-    return node
 
 
 def names(values: Sequence[str]) -> str:

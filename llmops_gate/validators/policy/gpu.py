@@ -17,12 +17,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from llmops_gate.kinds import ISVC, RUNTIME_KINDS
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Option, Rule, RuleContext, Violation, get
 from llmops_gate.validators.policy.pods import (
-    ISVC,
     POD_KINDS,
-    RUNTIME_KINDS,
     Container,
     is_vllm,
     isvcs_using,

@@ -9,40 +9,11 @@ Failing: `vllm/vllm-openai:latest`, `vllm/vllm-openai`, `oci://quay.io/org/model
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from llmops_gate.kinds import FRAMEWORKS, ISVC, ImageRef, parse_image
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Path, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import FRAMEWORKS, ISVC, POD_KINDS, containers
-
-_DEFAULT_REGISTRY = "docker.io"
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    registry: str
-    repository: str  # without registry
-    tag: str | None
-    digest: str | None
-
-    @property
-    def full(self) -> str:
-        return f"{self.registry}/{self.repository}"
-
-
-def parse_image(image: str) -> ImageRef:
-    rest, _, digest = image.partition("@")
-    name, tag = rest, None
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    if colon > slash:
-        name, tag = rest[:colon], rest[colon + 1:]
-    first, _, remainder = name.partition("/")
-    if remainder and ("." in first or ":" in first or first == "localhost"):
-        registry, repo = first, remainder
-    else:
-        registry, repo = _DEFAULT_REGISTRY, name if "/" in name else f"library/{name}"
-    return ImageRef(registry, repo, tag or None, digest or None)
+from llmops_gate.validators.policy.pods import POD_KINDS, containers
 
 
 def registry_allowed(ref: ImageRef, allowed: tuple[str, ...]) -> bool:

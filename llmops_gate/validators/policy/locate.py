@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from llmops_gate.kinds import split_image
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Path, PathPart
 from llmops_gate.yamlio import SafeLoader
@@ -77,20 +78,12 @@ def _get(doc: Any, path: Sequence[PathPart]) -> Any:
     return doc
 
 
-def _split_image(image: str) -> tuple[str, str | None, str | None]:
-    rest, _, digest = image.partition("@")
-    slash, colon = rest.rfind("/"), rest.rfind(":")
-    if colon > slash:
-        return rest[:colon], rest[colon + 1:], digest or None
-    return rest, None, digest or None
-
-
 def _image_entry(entries: Any, image: Any) -> int | None:
     """Index of the last `images:` entry that would turn some image into `image`: its new (or
     same) name is the image's name and the tag or digest it sets is the image's."""
     if not isinstance(entries, list) or not isinstance(image, str):
         return None
-    name, tag, digest = _split_image(image)
+    name, tag, digest = split_image(image)
     for i in reversed(range(len(entries))):
         e = entries[i]
         if not isinstance(e, Mapping) or str(e.get("newName") or e.get("name") or "") != name:

@@ -10,18 +10,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmops_gate.kinds import (
+    FRAMEWORKS,
+    ISVC,
+    KSERVE_CONTAINER,
+    RUNTIME_KINDS,
+    WORKLOAD_KINDS,
+    get,
+    pod_spec_path,
+)
 from llmops_gate.model import Resource
-from llmops_gate.validators.policy.base import Path, get
+from llmops_gate.validators.policy.base import Path
 
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
-                            "CronJob", "Pod", "ReplicationController", "DeploymentConfig"})
-ISVC = "InferenceService"
-RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})
+# Every kind with a pod spec that policy checks: the workloads, the KServe runtimes and
+# InferenceServices (llmops_gate.kinds has where each keeps it).
 POD_KINDS = WORKLOAD_KINDS | RUNTIME_KINDS | {ISVC}
-KSERVE_CONTAINER = "kserve-container"
-# The older per-framework predictor fields; KServe treats each like `model`.
-FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton",
-              "pmml", "paddle", "huggingface")
 
 
 @dataclass(frozen=True)
@@ -33,23 +36,8 @@ class Container:
     model: bool = False  # an InferenceService's predictor `model`
 
 
-def pod_spec_path(res: Resource) -> Path | None:
-    kind = res.kind
-    if kind == "Pod":
-        return ("spec",)
-    if kind == "CronJob":
-        return ("spec", "jobTemplate", "spec", "template", "spec")
-    if kind in WORKLOAD_KINDS:
-        return ("spec", "template", "spec")
-    if kind in RUNTIME_KINDS:
-        return ("spec",)
-    if kind == ISVC:
-        return ("spec", "predictor")
-    return None
-
-
 def pod_spec(res: Resource) -> tuple[Mapping[str, Any], Path] | None:
-    path = pod_spec_path(res)
+    path = pod_spec_path(res.kind) if res.kind in POD_KINDS else None
     if path is None:
         return None
     spec = get(res.doc, *path)

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from llmops_gate.kinds import ISVC, RUNTIME_KINDS
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Option, Path, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import ISVC, POD_KINDS, RUNTIME_KINDS, containers, pod_spec
+from llmops_gate.validators.policy.pods import POD_KINDS, containers, pod_spec
 
 
 def check_runtime(res: Resource, ctx: RuleContext) -> Iterator[Violation]:

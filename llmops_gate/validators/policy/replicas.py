@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from llmops_gate.kinds import ISVC
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Path, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import ISVC
 
 SCALED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DeploymentConfig"})
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from llmops_gate.kinds import RUNTIME_KINDS
 from llmops_gate.model import Resource
 from llmops_gate.validators.policy.base import Option, Path, Rule, RuleContext, Violation, get
 from llmops_gate.validators.policy.pods import (
     POD_KINDS,
-    RUNTIME_KINDS,
     Container,
     containers,
     isvcs_using,

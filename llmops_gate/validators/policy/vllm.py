@@ -18,9 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from llmops_gate.kinds import ISVC
 from llmops_gate.model import Resource, Severity
 from llmops_gate.validators.policy.base import Option, Rule, RuleContext, Violation, get
-from llmops_gate.validators.policy.pods import ISVC, POD_KINDS, containers, is_vllm, runtime_of
+from llmops_gate.validators.policy.pods import POD_KINDS, containers, is_vllm, runtime_of
 
 _FLAG_TEXT = """
 host port uvicorn-log-level allow-credentials allowed-origins allowed-methods allowed-headers

@@ -241,6 +241,7 @@ def rewritten(ctx: Context, checker: Any) -> Iterator[Finding]:
     Kustomize wrote into it as an RFC 3339 timestamp, so the cluster gets another text (and,
     in a label, one the API server refuses)."""
     from llmops_gate.validators.schema.run import value_at
+    from llmops_gate.yamlio import goparse
     from llmops_gate.yamlio import reading as yaml_reading
 
     for item, res in zip(items_of(ctx), ctx.resources(), strict=True):
@@ -255,7 +256,7 @@ def rewritten(ctx: Context, checker: Any) -> Iterator[Finding]:
         seen: set[tuple[PathPart, ...]] = set()
         for node in docs:
             for path, scalar in _timestamps(node):
-                stamp = yaml_reading.rfc3339(str(scalar.value))
+                stamp = goparse.rfc3339(str(scalar.value))
                 if path in seen or value_at(res.doc, path) != stamp:
                     continue
                 seen.add(path)

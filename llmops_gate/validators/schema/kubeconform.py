@@ -8,7 +8,8 @@ as the embedded engine uses them), passes the same locations, strict flag, Kuber
 and skip/reject lists, runs `kubeconform -output json` and turns its results into the same
 findings. Documents without kind, Lists, skips and rejects are handled before kubeconform runs,
 exactly as in the embedded engine. `default` stays offline too: instead of kubeconform's
-online registry, the Kubernetes schemas the run needs are exported from kubernetes-validate.
+online registry, the Kubernetes schemas the run needs are exported from kubernetes-validate
+(the export: `kubeconform_schemas`).
 """
 
 from __future__ import annotations
@@ -19,20 +20,25 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from llmops_gate import yamlio
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Severity
-from llmops_gate.repo import kustomize
-from llmops_gate.validators.schema.convert import close_schema
+from llmops_gate.repo import child
 from llmops_gate.validators.schema.embedded import PathPart, Problem
+from llmops_gate.validators.schema.kubeconform_schemas import (
+    K8S_LAYOUT,
+    LAYOUT,
+    export_bundled,
+    export_kubernetes,
+)
 from llmops_gate.validators.schema.manifests import plain
 from llmops_gate.validators.schema.run import VALIDATOR, Checker, Item
 from llmops_gate.validators.schema.settings import SchemaSettings
-from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
+from llmops_gate.validators.schema.store import GVK
 from llmops_gate.yamlio import fsutil
 
 TIMEOUT = 300.0
@@ -40,9 +46,6 @@ INSTALL = ("install kubeconform from https://github.com/yannh/kubeconform/releas
            "binary; `brew install kubeconform` or `go install "
            "github.com/yannh/kubeconform/cmd/kubeconform@latest` also work) and put it on "
            "PATH, or name it with --kubeconform PATH; or use --schema-engine embedded")
-LAYOUT = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
-K8S_LAYOUT = "kubernetes/{{ .ResourceKind }}{{ .KindSuffix }}.json"
-_DEFS_REF = '"/api/_definitions.json#'
 
 
 def choose(settings: SchemaSettings) -> str | None:
@@ -61,62 +64,6 @@ def choose(settings: SchemaSettings) -> str | None:
     if found is None and settings.engine == "kubeconform":
         raise GateError(f"--schema-engine kubeconform: no kubeconform on PATH; {INSTALL}")
     return found
-
-
-def export_bundled(dest: Path, strict: bool) -> None:
-    """The bundled CRD schemas under `dest` in the `<group>/<kind>_<version>.json` layout."""
-    src = bundled_dir()
-    for path in sorted(src.glob("*/*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out = dest / path.parent.name / path.name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(close_schema(data) if strict else data), encoding="utf-8")
-
-
-def inline_refs(doc: Any, defs: dict[str, Any], stack: frozenset[str] = frozenset()) -> Any:
-    """`doc` with every `$ref` into `_definitions.json` replaced by the definition, except
-    where a definition refers back to itself (kept as a local `$ref`).
-
-    Why: kubeconform lists only the top-level causes of a validation error, and an error
-    under a `$ref` is one cause that says "validation failed" at the referring field. With
-    the definitions inlined, a field's error is a cause of its own, with its path and text.
-    The `$ref`s of these schemas carry only annotations beside them (description, patch
-    strategy), so dropping those keeps the meaning."""
-    if isinstance(doc, dict):
-        ref = doc.get("$ref")
-        if isinstance(ref, str) and "#/$defs/" in ref:
-            name = ref.split("#/$defs/", 1)[1]
-            if name in stack or name not in defs:
-                return {"$ref": "_definitions.json#/$defs/" + name}
-            return inline_refs(defs[name], defs, stack | {name})
-        return {k: inline_refs(v, defs, stack) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [inline_refs(v, defs, stack) for v in doc]
-    return doc
-
-
-def export_kubernetes(dest: Path, gvks: Iterable[GVK], k8s_version: str, strict: bool) -> None:
-    """The Kubernetes schemas of `gvks` under `dest/kubernetes/`, their definitions inlined
-    (`inline_refs`) and the `$ref`s left (recursive ones) made relative to local files."""
-    k8s = Kubernetes()
-    folder = dest / "kubernetes"
-    for gvk in gvks:
-        found = k8s.find(gvk, k8s_version, strict)
-        if found is None:
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        defs: dict[str, Any] = {}
-        for _, extra in found.extra:
-            defs.update(extra.get("$defs") or {})
-        name = f"{gvk.kind.lower()}{gvk.kind_suffix}.json"
-        schema = {k: v for k, v in found.schema.items() if k != "$id"}
-        (folder / name).write_text(json.dumps(inline_refs(schema, defs)), encoding="utf-8")
-        for _, doc in found.extra:
-            target = folder / "_definitions.json"
-            if not target.exists():
-                local = {k: v for k, v in doc.items() if k != "$id"}
-                target.write_text(json.dumps(local).replace(_DEFS_REF, '"_definitions.json#'),
-                                  encoding="utf-8")
 
 
 def argv_for(binary: str, settings: SchemaSettings, k8s_version: str, export: Path,
@@ -298,21 +245,21 @@ def timeout() -> float:
 def run_kubeconform(argv: list[str], expected: int) -> list[dict[str, Any]]:
     """Run kubeconform; its results, or KubeconformFailed saying why there are none."""
     limit = timeout()
-    # Through the one door every child of the tool takes (llmops_gate.kustomize.run_child):
+    # Through the one door every child of the tool takes (llmops_gate.repo.child.run_child):
     # the same memory ceiling, parent-death signal, process-group kill and output cap.
     limits = yamlio.current()
     try:
-        code, raw_out, raw_err = kustomize.run_child(
+        code, raw_out, raw_err = child.run_child(
             argv, cwd=None, timeout=limit, max_bytes=limits.max_stream_bytes,
             memory=limits.kustomize_memory, what="kubeconform")
-    except kustomize.BuildTimeout:
+    except child.BuildTimeout:
         raise KubeconformFailed(f"timed out after {limit:g}s "
                                 "(LLMOPS_GATE_KUBECONFORM_TIMEOUT)") from None
-    except kustomize.Cancelled:
+    except child.Cancelled:
         raise
-    except kustomize.OutOfMemory as exc:
+    except child.OutOfMemory as exc:
         raise KubeconformFailed(str(exc)) from None
-    except kustomize.BuildError as exc:
+    except child.BuildError as exc:
         raise KubeconformFailed(f"failed: {exc}") from None
     except OSError as exc:
         raise GateError(f"cannot run kubeconform ({argv[0]}): {exc.strerror or exc}") from exc

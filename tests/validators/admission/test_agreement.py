@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from llmops_gate.validators.admission.registry import RULES
-from tests.conftest import ROOT, findings, run_cli
+from tests.conftest import ROOT, findings, once_per_run, run_cli
 from tests.validators.admission.conftest import case_rules, case_text
 
 # Rules whose failing manifest kubeconform also refuses, and for what.
@@ -38,21 +38,40 @@ def kubeconform() -> str:
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    """kubeconform's findings per failing manifest, from one run over all of them."""
+    """kubeconform's findings per failing manifest, from one run over all of them.
+
+    The manifests go in as the documents of one file, so kubeconform starts once (with one
+    export of the schemas), not once a file: `schema` validates each document on its own, so
+    a document's verdict is the same in either file. Each finding goes back to the manifest
+    whose lines hold it. Computed once for the run, whatever the xdist workers
+    (`once_per_run`).
+    """
     binary = kubeconform()
     folder = tmp_path_factory.mktemp("failing")
-    paths = []
+    verdicts: dict[str, list[dict[str, Any]]] = once_per_run(
+        "admission-kubeconform-verdicts", tmp_path_factory,
+        lambda: _kubeconform_findings(binary, folder))
+    return verdicts
+
+
+def _kubeconform_findings(binary: str, folder: Path) -> dict[str, list[dict[str, Any]]]:
+    path = folder / "failing.yaml"
+    lines: list[str] = []
+    owner: dict[int, str] = {}  # line number -> the rule whose manifest it belongs to
     for rule in case_rules():
-        path = folder / f"{rule}.yaml"
-        path.write_text(case_text(rule, "fail"), encoding="utf-8")
-        paths.append(path)
-    # one kubeconform run per file: minutes on a busy machine
+        if lines:
+            lines.append("---")
+        for line in case_text(rule, "fail").splitlines():
+            lines.append(line)
+            owner[len(lines)] = rule
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_cli("schema", "--no-admission", "--schema-engine", "kubeconform",
-                     "--kubeconform", binary, "--format", "json", *paths, timeout=1200)
+                     "--kubeconform", binary, "--format", "json", path, timeout=1200)
     assert result.code in (0, 1), result.stderr
-    out: dict[str, list[dict[str, Any]]] = {p.stem: [] for p in paths}
+    out: dict[str, list[dict[str, Any]]] = {rule: [] for rule in case_rules()}
     for f in findings(result):
-        out[Path(f["file"]).stem].append(f)
+        assert f.get("line") in owner, f  # every finding lies in one manifest
+        out[owner[f["line"]]].append(f)
     return out
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.validators.policy.images import parse_image
+from llmops_gate.kinds import parse_image
 from tests.conftest import run_cli
 from tests.validators.policy.conftest import ISVC, RUNTIME, line, model_files, run_policy, where
 

@@ -141,10 +141,10 @@ def test_kubeconform_export_is_self_contained(tmp_path: Path) -> None:
     import jsonschema
     import referencing
 
-    from llmops_gate.validators.schema.kubeconform import (
+    from llmops_gate.validators.schema.kubeconform import argv_for
+    from llmops_gate.validators.schema.kubeconform_schemas import (
         K8S_LAYOUT,
         LAYOUT,
-        argv_for,
         export_bundled,
         export_kubernetes,
     )

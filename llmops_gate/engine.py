@@ -20,7 +20,7 @@ from llmops_gate import validators, yamlio
 from llmops_gate.config import load_config
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
-from llmops_gate.repo import guard
+from llmops_gate.repo import envs, guard
 from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo, select_units
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.validators.context import Context, Settings
@@ -49,6 +49,9 @@ class Options:
     # Several overlays per Kustomize process (llmops_gate.repo.batch); None: on unless
     # LLMOPS_GATE_NO_BATCH is set.
     batch: bool | None = None
+    # Overlays the caller has built already in this very state of the repo (a promotion's
+    # verify step), by overlay path: validated as they are instead of being built again.
+    prebuilt: Mapping[str, UnitResult] | None = None
 
 
 def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
@@ -367,6 +370,19 @@ def run_validators(ctx: Context, chosen: Sequence[str], units: Sequence[Unit],
     return validators.merge((f for name in chosen for f in found[name]), chosen)
 
 
+def _with_prebuilt(units: Sequence[Unit], build: Sequence[Unit],
+                   rendered: Iterator[tuple[int, UnitResult]], prebuilt: Mapping[str, UnitResult],
+                   sources: SourceMap) -> Iterator[tuple[int, UnitResult]]:
+    """`(index in units, result)`: the results given in `prebuilt` first, then those of
+    `rendered` (indexes into `build`, the units not prebuilt)."""
+    where = {u.path: i for i, u in enumerate(units)}
+    for path, result in prebuilt.items():
+        _attach_lines(result, sources)
+        yield where[path], result
+    for i, result in rendered:
+        yield where[build[i].path], result
+
+
 def validate_repo(repo: Path, options: Options | None = None,
                   snapshot: Snapshot | None = None) -> Report:
     """Validate `repo`. Its source files are read and parsed once, through `snapshot` (a new
@@ -386,7 +402,8 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
     snapshot.limits = config.limits
     chosen = validators.select(options.only, options.skip)
     scan: RepoScan = scan_repo(repo, config, snapshot)
-    units = select_units(discover_units(scan, config), options.envs, config)
+    found = discover_units(scan, config)
+    units = select_units(found, options.envs, config)
     if not any(u.kind == "overlay" for u in units):
         raise GateError(f"{repo}: no Kustomize overlay found (no kustomization.yaml that other "
                         "kustomizations do not use)")
@@ -404,11 +421,16 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
     sources = SourceMap(repo, snapshot)
     refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
                for u in units if u.kind == "overlay"}
+    given = options.prebuilt or {}
+    # Only what this run would build itself: the same unit, and one the guard lets through.
+    prebuilt = {u.path: given[u.path] for u in units
+                if u.path in given and given[u.path].unit == u and not refused.get(u.path)}
+    build = [u for u in units if u.path not in prebuilt]
     # The builds start first: the set-up below (the sources' secrets, importing the
     # validators) runs while Kustomize does, instead of before it.
-    with Rendering(repo, units, kustomize, sources, options.jobs or available_cpus(),
+    with Rendering(repo, build, kustomize, sources, options.jobs or available_cpus(),
                    timeout, options.progress, refused=refused, batch=options.batch,
-                   scan=scan) as rendered:
+                   scan=scan) as rendering:
         # Secret values written in the sources are known before any validator runs, so even
         # an error raised by one while overlays still build is printed masked (the CLI's
         # handlers use the remembered values); rendered Secrets are added once all are in.
@@ -419,8 +441,9 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
                             kustomize=kustomize.label, changed_since=options.changed_since,
                             partial=partial, schema=options.schema)
         ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
-                      settings=settings)
-        findings = run_validators(ctx, chosen, units, iter(rendered))
+                      settings=settings, environments=envs.resolve(config, scan, found))
+        rendered = _with_prebuilt(units, build, iter(rendering), prebuilt, sources)
+        findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
     # The sources' secrets are known already: only the rendered Secrets are added.
     redactor = redact.Redactor(source_secrets | redact.collect(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 import yaml
 
 from llmops_gate.errors import GateError
-from llmops_gate.repo.envs import applications, environments, retarget
+from llmops_gate.repo.envs import applications, as_json, environments, retarget
 
 
 @click.command("envs")
@@ -22,7 +21,7 @@ def envs(repo: Path, fmt: str) -> None:
     """List the environments of a GitOps repo with their namespaces and Applications."""
     found = environments(repo)
     if fmt == "json":
-        click.echo(json.dumps([asdict(e) for e in found], indent=2))
+        click.echo(json.dumps([as_json(e) for e in found], indent=2))
         return
     rows = [(e.name, e.namespace or "-", e.application or "-", ",".join(e.overlays) or "-")
             for e in found]

@@ -19,7 +19,7 @@ from llmops_gate.gitops.edit import (
     remove_patch,
     render_patch_file,
 )
-from llmops_gate.gitops.snapshot import Chain, EnvRender, Tree
+from llmops_gate.gitops.snapshot import EnvRender, Tree
 from llmops_gate.gitops.values import (
     MODEL_FIELDS,
     Key,
@@ -30,7 +30,7 @@ from llmops_gate.gitops.values import (
 )
 from llmops_gate.kinds import ISVC, RUNTIME_KINDS, split_image
 from llmops_gate.model import Finding
-from llmops_gate.yamlio.fsutil import atomic_write
+from llmops_gate.repo.envs import Chain
 
 
 class Refused(Exception):
@@ -157,25 +157,21 @@ def _render_own(tree: Tree, env: str, rules: Rules, before: EnvRender) -> EnvRen
     does not carry (a runtime container's ports, mounts, command) come from, so base edits to
     them reach the target at its next promotion. `tree` is a private export: edited in place
     and put back."""
-    saved: dict[Path, str] = {}
+    edits: dict[str, str] = {}
+    for unit in tree.env_units(env):
+        k = tree.scan.kustomizations.get(unit.path)
+        if k is None or not any(isinstance(p, dict) and p.get("path") == rules.patch_file
+                                for p in k.data.get("patches") or []):
+            continue
+        edits[k.file] = remove_patch((tree.root / k.file).read_text(encoding="utf-8"),
+                                     rules.patch_file)
+    if not edits:
+        return before
     try:
-        for unit in tree.env_units(env):
-            k = tree.scan.kustomizations.get(unit.path)
-            if k is None or not any(isinstance(p, dict) and p.get("path") == rules.patch_file
-                                    for p in k.data.get("patches") or []):
-                continue
-            path = tree.root / k.file
-            saved[path] = path.read_text(encoding="utf-8")
-            atomic_write(path, remove_patch(saved[path], rules.patch_file))
-        if not saved:
-            return before
-        try:
+        with tree.trying(edits, f"{tree.state}, without {rules.patch_file}"):
             return tree.render(env, "target environment")
-        except GateError:
-            return before
-    finally:
-        for path, text in saved.items():
-            atomic_write(path, text)
+    except GateError:
+        return before
 
 
 def _edits(tree: Tree, before: EnvRender, own: EnvRender,

@@ -21,8 +21,9 @@ from llmops_gate.gitops.plan import (
     source_values,
 )
 from llmops_gate.gitops.run import Outcome, commit_message, file_diff, preflight, recover, run
-from llmops_gate.gitops.snapshot import Chain, EnvRender, Say, Tree, docs_text, render_text
+from llmops_gate.gitops.snapshot import EnvRender, Say, Tree, docs_text, render_text
 from llmops_gate.gitops.verify import RULES, VERIFY, verify
+from llmops_gate.repo.envs import Chain
 
 __all__ = [
     "RULES", "VERIFY", "Chain", "Change", "EnvRender", "Outcome", "Plan", "Refused", "Request",

@@ -138,31 +138,34 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             if not plan.changes:
                 return Outcome("up-to-date", plan=plan, text="already up to date",
                                base_branch=base_branch, branch=base_branch)
-            for t in plan.targets:
-                for rel, text in t.files.items():
-                    atomic_write(tree.root / rel, text)
+            files = {rel: text for t in plan.targets for rel, text in t.files.items()}
+            # From here on the export is the promoted tree: each target is rendered once in
+            # it, for the dry run's diff or for verify and the validators alike.
+            tree.apply(files, "promoted")
             if request.dry_run:
                 text = file_diff(plan)
-                tree2 = Tree.open(export, request.kustomize, origin=repo.root)
                 for t in plan.targets:
-                    after = render_text(tree2.render(t.env))
+                    after = render_text(tree.render(t.env))
                     text += "".join(difflib.unified_diff(
                         render_text(t.before).splitlines(keepends=True),
                         after.splitlines(keepends=True),
                         fromfile=f"{t.env} (rendered, now)",
                         tofile=f"{t.env} (rendered, promoted)"))
                 return Outcome("dry-run", plan=plan, text=text, base_branch=base_branch)
-            tree_after = Tree.open(export, request.kustomize, origin=repo.root)
-            problems = verify(tree_after, plan, rules)
+            problems = verify(tree, plan, rules)
             if problems:
                 raise Refused("the promoted overlays do not render as planned; nothing was "
                               "written", problems)
             if request.validate:
                 from llmops_gate.engine import Options, validate_repo
 
-                # The Kustomize the door chose for this promotion, not the export's config.
+                # The Kustomize the door chose for this promotion, not the export's config;
+                # the targets as verify rendered them (the same files), not built again.
+                prebuilt = {r.unit.path: r for t in plan.targets
+                            for r in tree.render(t.env).results}
                 report = validate_repo(export, Options(envs=list(plan.target_names),
-                                                       kustomize=tree.kustomize.argv[0]))
+                                                       kustomize=tree.kustomize.argv[0],
+                                                       prebuilt=prebuilt))
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)
@@ -174,7 +177,6 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
             branch = request.branch or (f"promote/{plan.source}-to-"
                                         f"{'-'.join(plan.target_names)}-{head[:7]}")
             _switch_branch(repo, branch, head)
-        files = {rel: text for t in plan.targets for rel, text in t.files.items()}
         commit: str | None = None
         try:
             journal.write_journal(repo.git_dir, {"promotion_id": pid, "head": head,

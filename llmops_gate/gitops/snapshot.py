@@ -1,11 +1,13 @@
 """A promotion's view of a tree (an export of a commit): its config, scan, Kustomize and
-environment chain, and each environment rendered once, its objects keyed by base name.
+environment chain (`repo.envs`), and each environment rendered once per state of the tree,
+its objects keyed by base name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -13,16 +15,18 @@ from typing import Any
 import yaml
 
 from llmops_gate import yamlio
-from llmops_gate.config import Config, Environment, load_config, promotion_order
+from llmops_gate.config import Config, load_config
 from llmops_gate.errors import GateError
 from llmops_gate.gitops.values import (
     Key,
     base_name,
 )
-from llmops_gate.model import Resource, Unit
+from llmops_gate.model import Resource, Unit, UnitResult
 from llmops_gate.repo.discover import KUSTOMIZATION_NAMES, RepoScan, discover_units, scan_repo
+from llmops_gate.repo.envs import Chain, EnvInfo, resolve
 from llmops_gate.repo.guard import check_overlay
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
+from llmops_gate.yamlio.fsutil import atomic_write
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 Say = Callable[[str], None]
@@ -38,32 +42,17 @@ class EnvRender:
     units: list[Unit]
     resources: dict[Key, Resource] = field(default_factory=dict)
     patch_names: dict[Key, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Chain:
-    """The environments in promotion order: the config's `environments:`, else the ones
-    `validate` finds from overlay folder names (dev -> qa or test -> staging -> production)."""
-
-    names: tuple[str, ...]
-    from_config: bool
-    ambiguous: tuple[str, ...] = ()  # found from folders, with no place of their own
-
-    @classmethod
-    def of(cls, config: Config, units: Sequence[Unit]) -> Chain:
-        if config.environment_names:
-            return cls(tuple(config.environment_names), from_config=True)
-        names, ambiguous = promotion_order(u.environment for u in units if u.environment)
-        return cls(tuple(names), from_config=False, ambiguous=tuple(ambiguous))
-
-    def describe(self) -> str:
-        where = "" if self.from_config else ", found from overlay folder names"
-        return f"{', '.join(self.names)}{where}"
+    results: list[UnitResult] = field(default_factory=list)  # each overlay's build, as built
 
 
 @dataclass
 class Tree:
-    """A readable tree (an export of a commit) with its config, scan and Kustomize."""
+    """A readable tree (an export of a commit) with its config, scan and Kustomize.
+
+    Each environment is rendered at most once per state of the tree: `render` remembers what
+    it built under the current `state`, which changes when the promotion's edits are tried
+    (`trying`) or applied (`apply`).
+    """
 
     root: Path
     config: Config
@@ -73,6 +62,8 @@ class Tree:
     timeout: float
     chain: Chain
     sources: SourceMap
+    state: str = "start"
+    _renders: dict[tuple[str, str], EnvRender] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
@@ -84,19 +75,45 @@ class Tree:
         # The same door as `validate`, before anything is read further or run.
         chosen = choose_kustomize(origin or root, config, kustomize,
                                   also_inside=(root,) if origin is not None else ())
-        scan = scan_repo(root, config)
-        units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
+        scan, units, chain = _scan(root, config)
         return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
-                   chain=Chain.of(config, units), sources=SourceMap(root, scan.snapshot))
+                   chain=chain, sources=SourceMap(root, scan.snapshot))
 
     def env_units(self, env: str) -> list[Unit]:
         return [u for u in self.units if u.environment == env]
 
-    def _overlay_affixes(self, unit: Unit) -> tuple[str, str]:
-        k = self.scan.kustomizations.get(unit.path)
-        data = k.data if k else {}
-        return str(data.get("namePrefix") or ""), str(data.get("nameSuffix") or "")
+    @contextlib.contextmanager
+    def trying(self, edits: Mapping[str, str], state: str) -> Iterator[None]:
+        """The tree's files changed to `edits` (repo-relative path -> text) while the block
+        runs, then put back; renders inside it belong to `state`."""
+        saved: dict[Path, str | None] = {}
+        before = self.state
+        try:
+            for rel, text in edits.items():
+                path = self.root / rel
+                saved[path] = path.read_text(encoding="utf-8") if path.exists() else None
+                atomic_write(path, text)
+            self.state = state
+            yield
+        finally:
+            self.state = before
+            for path, old in saved.items():
+                if old is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    atomic_write(path, old)
+
+    def apply(self, edits: Mapping[str, str], state: str) -> None:
+        """Write `edits` for good and read the tree again (its kustomizations changed)."""
+        for rel, text in edits.items():
+            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.root / rel, text)
+        # A new scan reads the edited files through a new snapshot (the old one holds them as
+        # they were).
+        self.scan, self.units, self.chain = _scan(self.root, self.config)
+        self.sources = SourceMap(self.root, self.scan.snapshot)
+        self.state = state
 
     def _key_name(self, res: Resource, prefix: str, suffix: str, named: bool) -> str:
         """The name an object has in every environment. Unless the config names the
@@ -118,7 +135,11 @@ class Tree:
         return doc.name if doc is not None and doc.name and doc.name in res.name else name
 
     def render(self, env: str, what: str = "environment") -> EnvRender:
-        cfg_env = self.config.environment(env) or Environment(name=env)
+        """`env` as the tree renders it in its current state (built once per state)."""
+        cached = self._renders.get((self.state, env))
+        if cached is not None:
+            return cached
+        info = self.chain.get(env) or EnvInfo(env, (), None, None, None, None)
         out = EnvRender(env=env, units=self.env_units(env))
         if not out.units:
             raise GateError(f"{what} '{env}' has no overlay in this repo")
@@ -134,17 +155,23 @@ class Tree:
             result = render_unit(self.kustomize, unit, self.root, self.timeout)
             if result.error:
                 raise GateError(f"{what} '{env}' does not build ({unit.path}): {result.error}")
-            own_prefix, own_suffix = self._overlay_affixes(unit)
-            named = cfg_env.prefix is not None or cfg_env.suffix is not None
-            prefix = cfg_env.prefix if cfg_env.prefix is not None else own_prefix
-            suffix = cfg_env.suffix if cfg_env.suffix is not None else own_suffix
+            out.results.append(result)
+            own_prefix, own_suffix = info.own_affixes(unit.path)
+            prefix, suffix = info.affixes(unit.path)
             for res in result.resources:
-                key = Key(res.kind, self._key_name(res, prefix, suffix, named))
+                key = Key(res.kind, self._key_name(res, prefix, suffix, info.named))
                 if key in out.resources:
                     continue
                 out.resources[key] = res
                 out.patch_names[key] = self._key_name(res, own_prefix, own_suffix, True)
+        self._renders[(self.state, env)] = out
         return out
+
+
+def _scan(root: Path, config: Config) -> tuple[RepoScan, list[Unit], Chain]:
+    scan = scan_repo(root, config)
+    units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
+    return scan, units, resolve(config, scan, units)
 
 
 def render_text(render: EnvRender) -> str:

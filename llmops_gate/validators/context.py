@@ -10,6 +10,7 @@ from typing import Any
 from llmops_gate.config import Config
 from llmops_gate.model import Resource, UnitResult
 from llmops_gate.repo.discover import RepoScan
+from llmops_gate.repo.envs import Chain
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 
@@ -55,6 +56,9 @@ class Context:
     results: list[UnitResult]
     sources: SourceMap
     settings: Settings = field(default_factory=Settings)
+    # The repo's environments, resolved from every unit it has (not only those this run
+    # renders), so --env and --changed-since do not change an environment's place or policy.
+    environments: Chain | None = None
 
     def resources(self) -> Iterator[Resource]:
         for result in self.results:

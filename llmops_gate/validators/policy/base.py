@@ -28,6 +28,7 @@ from llmops_gate.kinds import Path as Path
 from llmops_gate.kinds import PathPart as PathPart
 from llmops_gate.kinds import get as get
 from llmops_gate.model import Resource, RuleDoc, RuleOption, Severity, Unit
+from llmops_gate.repo import envs
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,27 @@ class EnvPolicy:
 
 @dataclass(frozen=True)
 class EnvInfo:
-    """An environment as the rules see it: where it renders, where it lands, its policy."""
+    """An environment as the rules see it: the repo's environment (where it renders, where it
+    lands: `llmops_gate.repo.envs`, the one place that works them out) and its policy."""
 
-    name: str
-    overlays: tuple[str, ...]
-    namespace: str | None
-    application: str | None
+    env: envs.EnvInfo
     policy: EnvPolicy
+
+    @property
+    def name(self) -> str:
+        return self.env.name
+
+    @property
+    def overlays(self) -> tuple[str, ...]:
+        return self.env.overlays
+
+    @property
+    def namespace(self) -> str | None:
+        return self.env.namespace
+
+    @property
+    def application(self) -> str | None:
+        return self.env.application
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from llmops_gate.model import Finding, Resource, Severity, Unit
+from llmops_gate.repo import envs
 from llmops_gate.validators.context import Context
 from llmops_gate.validators.policy import argocd, registry
 from llmops_gate.validators.policy.base import EnvInfo, Path, Rule, RuleContext, Violation, get
@@ -37,30 +37,13 @@ def waiver_of(res: Resource) -> Waiver | None:
 
 
 def environments(ctx: Context) -> list[EnvInfo]:
-    """The environments with their overlays, namespace (config, else the overlays'
-    kustomization `namespace`) and policy."""
-    kust = ctx.scan.kustomizations
-    overlay_units = [r.unit for r in ctx.results if r.unit.kind == "overlay"]
-    names: list[str] = list(ctx.config.environment_names)
-    for unit in overlay_units:
-        if unit.environment and unit.environment not in names:
-            names.append(unit.environment)
-    out: list[EnvInfo] = []
-    for i, name in enumerate(names):
-        conf = ctx.config.environment(name)
-        overlays = tuple(u.path for u in overlay_units if u.environment == name)
-        if conf is not None:
-            overlays = tuple(dict.fromkeys(
-                [*overlays, *(k for p in conf.overlays for k in kust if fnmatch.fnmatch(k, p))]))
-        namespace = conf.namespace if conf else None
-        if namespace is None:
-            found = {str(kust[o].data.get("namespace")) for o in overlays
-                     if o in kust and kust[o].data.get("namespace")}
-            namespace = found.pop() if len(found) == 1 else None
-        out.append(EnvInfo(name=name, overlays=overlays, namespace=namespace,
-                           application=conf.application if conf else None,
-                           policy=env_policy(ctx.config, name, first=i == 0)))
-    return out
+    """The repo's environments (`repo.envs.resolve`, given by the engine for the whole repo;
+    from the rendered units when a caller gives none), each with the policy in force."""
+    chain = ctx.environments
+    if chain is None:
+        chain = envs.resolve(ctx.config, ctx.scan, (r.unit for r in ctx.results))
+    return [EnvInfo(env, env_policy(ctx.config, env.name, first=i == 0))
+            for i, env in enumerate(chain.envs)]
 
 
 def _finding(rule: Rule, v: Violation, res: Resource, unit: Unit, env: str | None,

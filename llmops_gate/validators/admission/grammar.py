@@ -10,6 +10,7 @@ the API server words them, so a finding reads like the rejection it predicts.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
@@ -38,36 +39,43 @@ def _max_len(value: str, limit: int) -> list[str]:
     return [f"must be no more than {limit} characters"] if len(value) > limit else []
 
 
-def _checked(value: str, limit: int, pattern: re.Pattern[str], message: str) -> list[str]:
-    """The API server's two checks of a name grammar: its length, then its pattern."""
-    out = _max_len(value, limit)
-    if not pattern.fullmatch(value):
-        out.append(message)
-    return out
+@dataclass(frozen=True)
+class Grammar:
+    """A name grammar the API server checks by its length, then its pattern."""
+
+    limit: int
+    pattern: re.Pattern[str]
+    message: str  # the API server's words when the pattern does not match
+
+    def __call__(self, value: str) -> list[str]:
+        out = _max_len(value, self.limit)
+        if not self.pattern.fullmatch(value):
+            out.append(self.message)
+        return out
 
 
-def dns1123_label(value: str) -> list[str]:
-    """RFC 1123 label: Namespace names, container, volume and port names of Services."""
-    return _checked(value, DNS1123_LABEL_MAX, _DNS1123_LABEL,
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                    "characters or '-', and must start and end with an alphanumeric character "
-                    "(e.g. 'my-name', or '123-abc')")
-
-
-def dns1123_subdomain(value: str) -> list[str]:
-    """RFC 1123 subdomain: the names of most objects (ConfigMap, Secret, Deployment, ...)."""
-    return _checked(value, DNS1123_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN,
-                    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                    "characters, '-' or '.', and must start and end with an alphanumeric "
-                    "character (e.g. 'example.com')")
-
-
-def dns1035_label(value: str) -> list[str]:
-    """RFC 1035 label: Service names (and KServe InferenceService names)."""
-    return _checked(value, DNS1035_LABEL_MAX, _DNS1035_LABEL,
-                    "a DNS-1035 label must consist of lower case alphanumeric characters or "
-                    "'-', start with an alphabetic character, and end with an alphanumeric "
-                    "character (e.g. 'my-name', or 'abc-123')")
+# RFC 1123 label: Namespace names, container, volume and port names of Services.
+dns1123_label = Grammar(
+    DNS1123_LABEL_MAX, _DNS1123_LABEL,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')")
+# RFC 1123 subdomain: the names of most objects (ConfigMap, Secret, Deployment, ...).
+dns1123_subdomain = Grammar(
+    DNS1123_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com')")
+# RFC 1035 label: Service names (and KServe InferenceService names).
+dns1035_label = Grammar(
+    DNS1035_LABEL_MAX, _DNS1035_LABEL,
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or "
+    "'abc-123')")
+# A label value (may be empty).
+label_value = Grammar(
+    LABEL_VALUE_MAX, _LABEL_VALUE,
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue', or "
+    "'my_value', or '12345')")
 
 
 def path_segment(value: str) -> list[str]:
@@ -99,13 +107,6 @@ def qualified_name(value: str) -> list[str]:
                    "must start and end with an alphanumeric character (e.g. 'MyName', or "
                    "'my.name', or '123-abc')")
     return out
-
-
-def label_value(value: str) -> list[str]:
-    return _checked(value, LABEL_VALUE_MAX, _LABEL_VALUE,
-                    "a valid label must be an empty string or consist of alphanumeric "
-                    "characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                    "character (e.g. 'MyValue', or 'my_value', or '12345')")
 
 
 def iana_svc_name(value: str) -> list[str]:
@@ -140,11 +141,15 @@ def env_var_name(value: str, relaxed: bool) -> list[str]:
     return []
 
 
+_config_key = Grammar(
+    CONFIG_KEY_MAX, _CONFIG_KEY,
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+    "'key.name', or 'KEY_NAME', or 'key-name')")
+
+
 def config_key(value: str) -> list[str]:
     """Keys of ConfigMap and Secret data."""
-    out = _checked(value, CONFIG_KEY_MAX, _CONFIG_KEY,
-                   "a valid config key must consist of alphanumeric characters, '-', '_' or "
-                   "'.' (e.g. 'key.name', or 'KEY_NAME', or 'key-name')")
+    out = _config_key(value)
     if value in (".", ".."):
         out.append(f"must not be '{value}'")
     elif value.startswith(".."):

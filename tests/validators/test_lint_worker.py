@@ -14,6 +14,7 @@ from llmops_gate.model import Finding
 from llmops_gate.repo import child
 from llmops_gate.validators import lint_worker
 from llmops_gate.validators.lint import BUILTIN_CONFIG, lint_text
+from tests import bounded
 from tests.conftest import cli_env, run_cli
 
 # The same text in two plain manifests: linted once, reported for each file.
@@ -91,17 +92,8 @@ def test_a_child_over_its_memory_ceiling_falls_back_to_linting_here(
 
 
 def _children() -> set[int]:
-    me = str(os.getpid())
-    out = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if stat[1] == me and stat[0] != "Z":
-                out.add(int(entry))
-    return out
+    """This process's live descendants (tests.bounded's /proc walk)."""
+    return set(bounded.tree(os.getpid())) - {os.getpid()}
 
 
 def test_a_stop_kills_the_child_and_leaves_no_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,10 +54,9 @@ class Options:
     prebuilt: Mapping[str, UnitResult] | None = None
 
 
-def read_manifest(repo: Path, unit: Unit, sources: SourceMap) -> UnitResult:
+def read_manifest(unit: Unit, sources: SourceMap) -> UnitResult:
     """A plain manifest file -> resources, with each document's first line (from the run's
     snapshot: the file is read and parsed once, as Kubernetes reads it)."""
-    del repo  # the snapshot knows the repo
     try:
         docs = sources.snapshot.documents(unit.path)
     except OSError as exc:
@@ -94,7 +93,7 @@ def _render_one(repo: Path, unit: Unit, kustomize: Kustomize | None, sources: So
         assert kustomize is not None
         result = render_unit(kustomize, unit, repo, timeout)
     else:
-        result = read_manifest(repo, unit, sources)
+        result = read_manifest(unit, sources)
     _attach_lines(result, sources)
     return result
 

@@ -121,7 +121,7 @@ def applications(root: Path, scan: RepoScan, config: Config,
     for unit in discover_units(scan, config):
         if unit.kind != "manifest":
             continue
-        result = read_manifest(root, unit, sources)
+        result = read_manifest(unit, sources)
         for res in result.resources:
             if res.doc.get("kind") in APPLICATION_KINDS:
                 yield res.doc

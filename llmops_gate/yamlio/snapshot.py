@@ -221,11 +221,6 @@ class Snapshot:
             data: list[Any] = _answer(entry.data)
             return data
 
-    def seen(self, rel: str) -> bool:
-        """Whether the file has been read in this run."""
-        with self._lock:
-            return posixpath.normpath(rel) in self._reads
-
     def counts(self) -> dict[str, tuple[int, int]]:
         """file -> (times read, times parsed) so far."""
         with self._lock:

@@ -66,14 +66,14 @@ def _request_body(target: forge.Forge, outcome: Outcome, lead: str, repo: Path,
                   kustomize: str | None) -> str:
     """The commit body, then what the promotion does on the cluster: the release summary and
     the rendered diffs of the targets (within the forge's size limit)."""
+    from llmops_gate.engine import Options
     from llmops_gate.review import budget
-    from llmops_gate.review.render import RenderOptions
     from llmops_gate.review.report import review
 
     assert outcome.plan is not None and outcome.commit is not None
     try:
         result = review(repo, outcome.plan.source_commit, outcome.commit,
-                        RenderOptions(kustomize=kustomize, validate=False))
+                        Options(kustomize=kustomize), validate=False)
     except GateError as exc:
         return f"{lead}\n\n(llmops-gate could not render the review of this promotion: {exc})"
     return budget.request_body(result, lead, result.settings.limit(target.provider))

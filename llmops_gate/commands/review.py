@@ -75,10 +75,10 @@ def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | Non
     """What a change does on the cluster: rendered diffs per environment, a release summary
     and the head's validation."""
     from llmops_gate.commands.output import emit
+    from llmops_gate.engine import Options
     from llmops_gate.review import budget, text
     from llmops_gate.review import post as posting
     from llmops_gate.review.markdown import render_full
-    from llmops_gate.review.render import RenderOptions
     from llmops_gate.review.report import render_json
     from llmops_gate.review.report import review as make_review
 
@@ -87,9 +87,9 @@ def review(repo: Path, base: str, head: str | None, fmt: str, output: Path | Non
             raise GateError(f"{path}: cannot write: folder {path.parent} does not exist")
     target = posting.resolve_target(repo, remote, pr_number, forge_name,
                                     repository=repository, api_url=api_url) if post else None
-    result = make_review(repo, base, head, RenderOptions(
-        config_path=config_path, kustomize=kustomize_path, jobs=jobs,
-        validate=not no_validate))
+    result = make_review(repo, base, head, Options(
+        config_path=config_path, kustomize=kustomize_path, jobs=jobs),
+        validate=not no_validate)
     provider = target.forge.provider if target else (forge_name or "github")
     limit = max_chars or result.settings.limit(provider)
     if full_report is None and output is not None and fmt == "markdown":

@@ -43,8 +43,14 @@ from llmops_gate.validators.schema.settings import SchemaFlags
 @output_option("the report")
 @jobs_option
 @kustomize_option
+@click.option("--allow-remote", is_flag=True,
+              help="Let Kustomize fetch remote bases and resources (refused by default: the "
+                   "repository under validation is untrusted).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds one Kustomize build may take (default 120).")
+@click.option("--no-batch", is_flag=True,
+              help="Build every overlay in its own Kustomize process (default: several "
+                   "overlays per process; same as LLMOPS_GATE_NO_BATCH=1).")
 @config_option()
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress line (shown on stderr only when it is a terminal).")
@@ -52,15 +58,9 @@ from llmops_gate.validators.schema.settings import SchemaFlags
               callback=lambda _ctx, _param, value: parse_report_files(value),
               help="Also write the report in FORMAT to FILE (repeatable), e.g. "
                    "`--report-file json=report.json` next to a text report on stdout.")
-@click.option("--allow-remote", is_flag=True,
-              help="Let Kustomize fetch remote bases and resources (refused by default: the "
-                   "repository under validation is untrusted).")
 @click.option("--changed-since", metavar="REV", default=None,
               help="Validate only what the Git diff since REV (and uncommitted changes) can "
                    "affect; the summary counts the units skipped.")
-@click.option("--no-batch", is_flag=True,
-              help="Build every overlay in its own Kustomize process (default: several "
-                   "overlays per process; same as LLMOPS_GATE_NO_BATCH=1).")
 @schema_options(skip="--skip-kind", reject="--reject-kind")
 def validate(repo: Path, envs: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...],
              fmt: str, output: Path | None, jobs: int | None, kustomize_path: str | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +72,8 @@ class Pair:
     validated: bool = False
 
 
-@dataclass(frozen=True)
-class RenderOptions:
-    config_path: Path | None = None
-    kustomize: str | None = None
-    timeout: float | None = None
-    jobs: int | None = None
-    validate: bool = True
-
-
 def _render_side(root: Path, config: Config, scan: RepoScan, units: Sequence[Unit],
-                 opts: RenderOptions, commit: str | None, repo_for_guard: Path) -> Side:
+                 opts: Options, commit: str | None, repo_for_guard: Path) -> Side:
     kcfg = config.section("kustomize")
     # The one door of every render (issue 12): a Kustomize inside the repository, or inside
     # this side's private export of it, is refused before anything runs.
@@ -138,12 +129,14 @@ def _config_for(root: Path, fallback: Config, explicit: Path | None) -> Config:
 
 
 def render_pair(repo: Path, base_rev: str, head_rev: str | None = None,
-                opts: RenderOptions | None = None) -> Pair:
+                opts: Options | None = None, validate: bool = True) -> Pair:
     """Render every unit the change from `base_rev` to `head_rev` (default: the work tree)
-    can affect, at both ends."""
+    can affect, at both ends; with `validate`, also run the validators on the head. Of
+    `opts` (a validation's options) the renders use the Kustomize, timeout, jobs and config
+    path."""
     from llmops_gate.repo.changes import select_changed
 
-    opts = opts or RenderOptions()
+    opts = opts or Options()
     repo = repo.resolve() if repo.exists() else repo
     if not repo.is_dir():
         raise GateError(f"{repo}: not a folder (or not readable)")
@@ -181,7 +174,7 @@ def render_pair(repo: Path, base_rev: str, head_rev: str | None = None,
         base = _render_side(base_root, base_config, base_scan, base_units, opts, merge_base,
                             repo)
         findings: tuple[Finding, ...] = ()
-        if opts.validate:
+        if validate:
             findings = tuple(_validate_head(repo, head_root, base_rev, head_commit, wanted,
                                             opts))
     order = [u.path for u in head_selected]
@@ -189,16 +182,14 @@ def render_pair(repo: Path, base_rev: str, head_rev: str | None = None,
     return Pair(base_rev=base_rev, base_commit=merge_base, head_rev=head_rev,
                 head_commit=head_commit, base=base, head=head, paths=tuple(order),
                 all=change.all, reason=change.reason, why=dict(change.why),
-                findings=findings, validated=opts.validate)
+                findings=findings, validated=validate)
 
 
 def _validate_head(repo: Path, head_root: Path, base_rev: str, head_commit: str | None,
-                   wanted: set[str], opts: RenderOptions) -> list[Finding]:
+                   wanted: set[str], opts: Options) -> list[Finding]:
     """The validators' findings at the head, for the units the change reaches."""
     from llmops_gate.engine import validate_repo
 
-    options = Options(kustomize=opts.kustomize, timeout=opts.timeout, jobs=opts.jobs,
-                      config_path=opts.config_path,
-                      changed_since=base_rev if head_commit is None else None)
+    options = replace(opts, changed_since=base_rev if head_commit is None else None)
     report = validate_repo(head_root, options)
     return [f for f in report.active if f.overlay is None or f.overlay in wanted]

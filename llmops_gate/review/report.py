@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate import __version__
+from llmops_gate.engine import Options
 from llmops_gate.model import Finding, Severity, Tallied, count
 from llmops_gate.review.diff import UnitDiff, diff_unit
-from llmops_gate.review.render import Pair, RenderOptions, render_pair
+from llmops_gate.review.render import Pair, render_pair
 from llmops_gate.review.settings import ReviewSettings
 from llmops_gate.yamlio import redact
 from llmops_gate.yamlio.fsutil import packaged_json
@@ -66,9 +67,9 @@ def build_review(pair: Pair, settings: ReviewSettings) -> Review:
 
 
 def review(repo: Path, base: str, head: str | None = None,
-           opts: RenderOptions | None = None) -> Review:
+           opts: Options | None = None, validate: bool = True) -> Review:
     """Render both ends of the change and compare them."""
-    pair = render_pair(repo, base, head, opts)
+    pair = render_pair(repo, base, head, opts, validate)
     return build_review(pair, ReviewSettings.from_section(pair.head.config.section("review")))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_gate.engine import available_cpus
+from llmops_gate.repo.cpus import available_cpus
 from tests.conftest import (
     EXAMPLE,
     ROOT,
@@ -146,7 +146,7 @@ def test_a_relative_kustomize_path_outside_the_repo_is_found_from_the_repo(
 def _cpus_with_affinity(cpus: set[int]) -> int:
     code = ("import os, sys\n"
             f"os.sched_setaffinity(0, {sorted(cpus)!r})\n"
-            "from llmops_gate.engine import available_cpus\n"
+            "from llmops_gate.repo.cpus import available_cpus\n"
             "print(available_cpus())\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=cli_env(),
                          capture_output=True, text=True, check=True).stdout

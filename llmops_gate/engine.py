@@ -22,7 +22,13 @@ from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
 from llmops_gate.repo import envs, guard
 from llmops_gate.repo.cpus import available_cpus
-from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo, select_units
+from llmops_gate.repo.discover import (
+    RepoScan,
+    manifest_units,
+    overlay_units,
+    scan_repo,
+    select_units,
+)
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.validators.context import Context, Settings
 from llmops_gate.validators.schema.settings import SchemaFlags
@@ -31,6 +37,8 @@ from llmops_gate.yamlio.snapshot import Snapshot
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 Progress = Callable[[int, int, str], None]
+# The guard's verdict on one overlay (`repo.guard.check_overlay`): empty when it may be built.
+Screen = Callable[[Unit], Sequence[Finding]]
 
 
 @dataclass
@@ -140,14 +148,31 @@ BATCH_MAX = 40
 
 
 def _render_batch(repo: Path, units: Sequence[Unit], members: Sequence[int],
-                  kustomize: Kustomize, sources: SourceMap, timeout: float
-                  ) -> list[tuple[int, UnitResult]]:
+                  kustomize: Kustomize, sources: SourceMap, timeout: float,
+                  screen: Screen | None = None) -> list[tuple[int, UnitResult]]:
     from llmops_gate.repo.batch import build_batch
 
-    results = build_batch(kustomize, [units[i] for i in members], repo, timeout)
-    for result in results:
-        _attach_lines(result, sources)
-    return list(zip(members, results, strict=True))
+    out: list[tuple[int, UnitResult]] = []
+    if screen is not None:
+        # Screened here, on the build thread, just before its build: the first batch starts
+        # while the guard still reads the files of the others.
+        kept = []
+        for i in members:
+            found = screen(units[i])
+            if found:
+                out.append((i, _render_one(repo, units[i], kustomize, sources, timeout, found)))
+            else:
+                kept.append(i)
+        members = kept
+    if len(members) == 1:
+        out.append((members[0], _render_one(repo, units[members[0]], kustomize, sources,
+                                            timeout)))
+    elif members:
+        results = build_batch(kustomize, [units[i] for i in members], repo, timeout)
+        for result in results:
+            _attach_lines(result, sources)
+        out.extend(zip(members, results, strict=True))
+    return out
 
 
 def iter_render(repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
@@ -174,30 +199,50 @@ class Rendering:
     """The builds of `iter_render`, started when this is made: the caller can do its own
     set-up (import the validators, collect the sources' secrets) while Kustomize runs, then
     iterate for `(index in units, result)` in completion order. Use it as a context manager:
-    leaving it cancels the builds not yet started and waits for the running ones."""
+    leaving it cancels the builds not yet started and waits for the running ones.
+
+    The overlays' guard verdicts are either known (`refused`) or found by `screen` on the
+    build threads, each overlay's just before its build; `add` gives more units to read
+    (plain manifests found while the first builds run) before the iteration starts."""
 
     def __init__(self, repo: Path, units: Sequence[Unit], kustomize: Kustomize | None,
                  sources: SourceMap, jobs: int, timeout: float,
                  progress: Progress | None = None,
                  refused: Mapping[str, list[Finding]] | None = None,
-                 batch: bool | None = None, scan: RepoScan | None = None) -> None:
+                 batch: bool | None = None, scan: RepoScan | None = None,
+                 screen: Screen | None = None) -> None:
         if batch is None:
             batch = not os.environ.get("LLMOPS_GATE_NO_BATCH")
-        self.units = units
+        self.units = list(units)
         self.progress = progress
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs),
                                        thread_name_prefix="llmops-gate-build")
         self.futures: dict[Future[list[tuple[int, UnitResult]]], None] = {}
+        self._single = (repo, kustomize, sources, timeout)
+        self._iterating = False
         try:
-            self._submit(repo, kustomize, sources, jobs, timeout, refused, batch, scan)
+            self._submit(repo, kustomize, sources, jobs, timeout, refused, batch, scan, screen)
         except BaseException:
             self.close()
             raise
 
+    def add(self, units: Sequence[Unit]) -> None:
+        """Read (or build, one process each) these units too; their indexes follow those
+        given so far."""
+        if self._iterating:
+            raise RuntimeError("Rendering.add after the iteration started")
+        start = len(self.units)
+        self.units.extend(units)
+        repo, kustomize, sources, timeout = self._single
+        for i in range(start, len(self.units)):
+            self.futures[self.pool.submit(_render_single, repo, self.units, i, kustomize,
+                                          sources, timeout, (), self._screen)] = None
+
     def _submit(self, repo: Path, kustomize: Kustomize | None, sources: SourceMap, jobs: int,
                 timeout: float, refused: Mapping[str, list[Finding]] | None, batch: bool,
-                scan: RepoScan | None) -> None:
+                scan: RepoScan | None, screen: Screen | None) -> None:
         units, pool = self.units, self.pool
+        self._screen = screen
         guess = None
         if batch and scan is not None:
             from llmops_gate.repo.batch import IdGuess
@@ -210,16 +255,18 @@ class Rendering:
             if len(members) > 1:
                 assert kustomize is not None
                 self.futures[pool.submit(_render_batch, repo, units, members, kustomize,
-                                         sources, timeout)] = None
+                                         sources, timeout, screen)] = None
                 planned.update(members)
         # Overlays first: they are the long pole; the manifests fill the gaps.
         order = sorted((i for i in range(len(units)) if i not in planned),
                        key=lambda i: units[i].kind != "overlay")
         for i in order:
             self.futures[pool.submit(_render_single, repo, units, i, kustomize, sources,
-                                     timeout, (refused or {}).get(units[i].path, ()))] = None
+                                     timeout, (refused or {}).get(units[i].path, ()),
+                                     screen)] = None
 
     def __iter__(self) -> Iterator[tuple[int, UnitResult]]:
+        self._iterating = True
         units = self.units
         total = sum(1 for u in units if u.kind == "overlay")
         done = 0
@@ -241,8 +288,10 @@ class Rendering:
 
 
 def _render_single(repo: Path, units: Sequence[Unit], i: int, kustomize: Kustomize | None,
-                   sources: SourceMap, timeout: float, refused: Sequence[Finding]
-                   ) -> list[tuple[int, UnitResult]]:
+                   sources: SourceMap, timeout: float, refused: Sequence[Finding],
+                   screen: Screen | None = None) -> list[tuple[int, UnitResult]]:
+    if not refused and screen is not None:
+        refused = screen(units[i])
     return [(i, _render_one(repo, units[i], kustomize, sources, timeout, refused))]
 
 
@@ -321,6 +370,13 @@ def _with_prebuilt(units: Sequence[Unit], build: Sequence[Unit],
         yield where[build[i].path], result
 
 
+@contextlib.contextmanager
+def _entered(started: tuple[dict[str, UnitResult], Rendering]
+             ) -> Iterator[tuple[dict[str, UnitResult], Rendering]]:
+    with started[1]:
+        yield started
+
+
 def validate_repo(repo: Path, options: Options | None = None,
                   snapshot: Snapshot | None = None) -> Report:
     """Validate `repo`. Its source files are read and parsed once, through `snapshot` (a new
@@ -340,35 +396,52 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
     snapshot.limits = config.limits
     chosen = validators.select(options.only, options.skip)
     scan: RepoScan = scan_repo(repo, config, snapshot)
-    found = discover_units(scan, config)
-    units = select_units(found, options.envs, config)
-    if not any(u.kind == "overlay" for u in units):
+    overlays = overlay_units(scan, config)
+    if not any(u.kind == "overlay" for u in select_units(overlays, options.envs, config)):
         raise GateError(f"{repo}: no Kustomize overlay found (no kustomization.yaml that other "
                         "kustomizations do not use)")
-    total = len(units)
-    partial = False
-    if options.changed_since is not None:
-        from llmops_gate.repo.changes import select_changed
-
-        change = select_changed(repo, options.changed_since, config, scan, units)
-        units = list(change.units)
-        partial = not change.all
     kcfg = config.section("kustomize")
     kustomize = choose_kustomize(repo, config, options.kustomize)
     timeout = float(options.timeout or kcfg.get("timeout") or DEFAULT_TIMEOUT)
     sources = SourceMap(repo, snapshot)
-    refused = {u.path: guard.check_overlay(repo, scan, u, options.allow_remote)
-               for u in units if u.kind == "overlay"}
     given = options.prebuilt or {}
-    # Only what this run would build itself: the same unit, and one the guard lets through.
-    prebuilt = {u.path: given[u.path] for u in units
-                if u.path in given and given[u.path].unit == u and not refused.get(u.path)}
-    build = [u for u in units if u.path not in prebuilt]
-    # The builds start first: the set-up below (the sources' secrets, importing the
-    # validators) runs while Kustomize does, instead of before it.
-    with Rendering(repo, build, kustomize, sources, options.jobs or available_cpus(),
-                   timeout, options.progress, refused=refused, batch=options.batch,
-                   scan=scan) as rendering:
+
+    def screen(unit: Unit) -> Sequence[Finding]:
+        return guard.check_overlay(repo, scan, unit, options.allow_remote)
+
+    def start(units: Sequence[Unit]) -> tuple[dict[str, UnitResult], Rendering]:
+        # Only what this run would build itself: the same unit, and one the guard lets
+        # through; the rest is screened on the build threads, each just before its build.
+        prebuilt = {u.path: given[u.path] for u in units
+                    if u.path in given and given[u.path].unit == u and not screen(u)}
+        return prebuilt, Rendering(
+            repo, [u for u in units if u.path not in prebuilt], kustomize, sources,
+            options.jobs or available_cpus(), timeout, options.progress,
+            batch=options.batch, scan=scan, screen=screen)
+
+    with contextlib.ExitStack() as stack:
+        early = None
+        if options.changed_since is None:
+            # The overlays start building before the plain manifests are even found: the
+            # rest of the set-up (discovery, the sources' secrets, importing the validators)
+            # runs while Kustomize does, instead of before it.
+            early = start(select_units(overlays, options.envs, config))
+            stack.enter_context(early[1])
+        found = overlays + manifest_units(scan, config)
+        units = select_units(found, options.envs, config)
+        total = len(units)
+        partial = False
+        if early is None:
+            from llmops_gate.repo.changes import select_changed
+
+            assert options.changed_since is not None
+            change = select_changed(repo, options.changed_since, config, scan, units)
+            units = list(change.units)
+            partial = not change.all
+            prebuilt, rendering = stack.enter_context(_entered(start(units)))
+        else:
+            prebuilt, rendering = early
+            rendering.add([u for u in units if u.kind != "overlay"])
         # Secret values written in the sources are known before any validator runs, so even
         # an error raised by one while overlays still build is printed masked (the CLI's
         # handlers use the remembered values); rendered Secrets are added once all are in.
@@ -380,7 +453,7 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
                             partial=partial, schema=options.schema)
         ctx = Context(repo=repo, config=config, scan=scan, results=[], sources=sources,
                       settings=settings, environments=envs.resolve(config, scan, found))
-        rendered = _with_prebuilt(units, build, iter(rendering), prebuilt, sources)
+        rendered = _with_prebuilt(units, rendering.units, iter(rendering), prebuilt, sources)
         findings = run_validators(ctx, chosen, units, rendered)
     results = ctx.results
     # The sources' secrets are known already: only the rendered Secrets are added.

@@ -216,6 +216,11 @@ def manifest_files(scan: RepoScan, config: Config) -> list[str]:
 
 def discover_units(scan: RepoScan, config: Config) -> list[Unit]:
     """The overlays (environment from config, else folder name) and the plain manifests."""
+    return overlay_units(scan, config) + manifest_units(scan, config)
+
+
+def overlay_units(scan: RepoScan, config: Config) -> list[Unit]:
+    """The overlays, in the order of `discover_units` (which lists them first)."""
     env_of: dict[str, str] = {}
     for env in config.environments:
         for pattern in env.overlays:
@@ -228,13 +233,16 @@ def discover_units(scan: RepoScan, config: Config) -> list[Unit]:
     order = {name: i for i, name in enumerate(config.environment_names)}
     overlays = sorted(set(scan.overlays) | set(env_of),
                       key=lambda o: (order.get(env_of.get(o, ""), len(order)), o))
-    units = [Unit(path=o, kind="overlay",
-                  environment=env_of.get(o) or (None if config.environments
-                                                else environment_from_folder(o)))
-             for o in overlays]
-    units += [Unit(path=m, kind="manifest", environment=_manifest_env(m, config))
-              for m in manifest_files(scan, config)]
-    return units
+    return [Unit(path=o, kind="overlay",
+                 environment=env_of.get(o) or (None if config.environments
+                                               else environment_from_folder(o)))
+            for o in overlays]
+
+
+def manifest_units(scan: RepoScan, config: Config) -> list[Unit]:
+    """The plain manifests, in the order of `discover_units` (after the overlays)."""
+    return [Unit(path=m, kind="manifest", environment=_manifest_env(m, config))
+            for m in manifest_files(scan, config)]
 
 
 def _manifest_env(path: str, config: Config) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from llmops_gate import validators, yamlio
-from llmops_gate.config import load_config
+from llmops_gate.config import Config, load_config
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Report, Resource, Unit, UnitResult
 from llmops_gate.repo import envs, guard
@@ -395,6 +395,20 @@ def _validate_repo(repo: Path, options: Options, snapshot: Snapshot | None) -> R
     yamlio.configure(config.limits)
     snapshot.limits = config.limits
     chosen = validators.select(options.only, options.skip)
+    if "lint" not in chosen:
+        return _validate_scanned(repo, options, snapshot, config, chosen)
+    from llmops_gate.validators import lint_worker
+
+    # yamllint's child, forked while this process holds no more than its imports.
+    worker = lint_worker.prefork()
+    try:
+        return _validate_scanned(repo, options, snapshot, config, chosen)
+    finally:
+        lint_worker.release(worker)
+
+
+def _validate_scanned(repo: Path, options: Options, snapshot: Snapshot, config: Config,
+                      chosen: Sequence[str]) -> Report:
     scan: RepoScan = scan_repo(repo, config, snapshot)
     overlays = overlay_units(scan, config)
     if not any(u.kind == "overlay" for u in select_units(overlays, options.envs, config)):

@@ -204,3 +204,23 @@ def test_cpu_quota_of_the_cgroup_limits_the_count(tmp_path: Path) -> None:
     assert available_cpus(v1, proc_cgroup) == 1
     (v1 / "cpu,cpuacct" / "job" / "cpu.cfs_quota_us").write_text("-1\n")
     assert available_cpus(v1, proc_cgroup) == len(os.sched_getaffinity(0))
+
+
+def test_a_kustomize_child_runs_go_on_one_thread_unless_the_user_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The door itself, with a real program that prints its environment.
+    from llmops_gate.repo.child import run_child
+
+    monkeypatch.delenv("GOMAXPROCS", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    _, out, _ = run_child(["env"], cwd=tmp_path, timeout=10, max_bytes=1 << 20,
+                          memory=1 << 30, threads=1)
+    lines = out.decode().splitlines()
+    assert "GOMAXPROCS=1" in lines
+    assert f"GOMEMLIMIT={(1 << 30) // 10 * 9}" in lines
+    monkeypatch.setenv("GOMAXPROCS", "3")
+    _, out, _ = run_child(["env"], cwd=tmp_path, timeout=10, max_bytes=1 << 20,
+                          memory=1 << 30, threads=1)
+    assert "GOMAXPROCS=3" in out.decode().splitlines()
+    _, out, _ = run_child(["env"], cwd=tmp_path, timeout=10, max_bytes=1 << 20, memory=None)
+    assert "GOMAXPROCS=3" in out.decode().splitlines()

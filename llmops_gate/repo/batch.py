@@ -249,7 +249,7 @@ def _attempt(kustomize: Kustomize, units: Sequence[Unit], repo: Path, timeout: f
             # a batch of BATCH_MAX small overlays needs about 10 MB more than one).
             code, out, err = run_child([*kustomize.argv, tmp], cwd=tmp, timeout=timeout,
                                        max_bytes=limit * len(units),
-                                       memory=yamlio.current().kustomize_memory)
+                                       memory=yamlio.current().kustomize_memory, threads=1)
         except BuildError:  # timed out, too much output, out of memory, stopping: each
             raise _Failed() from None  # overlay's own build decides, and says so
         if code != 0:

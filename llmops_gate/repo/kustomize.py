@@ -162,7 +162,7 @@ def run_build(kustomize: Kustomize, folder: Path, timeout: float = DEFAULT_TIMEO
             kustomization_text([rel], buildMetadata=BUILD_METADATA), encoding="utf-8")
         try:
             code, out, err = run_child([*kustomize.argv, tmp], cwd=tmp, timeout=timeout,
-                                       max_bytes=limit, memory=ceiling)
+                                       max_bytes=limit, memory=ceiling, threads=1)
         except OutOfMemory as exc:
             where = folder.as_posix()
             if repo is not None:

@@ -9,6 +9,7 @@ cluster silently keep the last value.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -145,6 +146,11 @@ def _check_lint_config(ctx: Context, name: str) -> str:
     return text
 
 
+def lint_list(conf: YamlLintConfig, text: str, file: str) -> list[Finding]:
+    """`lint_text` as a list, config first: what the lint child is sent, as a partial."""
+    return list(lint_text(text, file, conf))
+
+
 def lint_text(text: str, file: str, conf: YamlLintConfig) -> Iterator[Finding]:
     try:
         problems = list(linter.run(text, conf, file))
@@ -226,7 +232,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         plan.append((file, None, len(todo), False))
         todo.append((text, file))
     # yamllint itself: in a child process beside the builds when there is enough of it.
-    linted = lint_worker.map_texts(lambda text, file: list(lint_text(text, file, conf)), todo)
+    linted = lint_worker.map_texts(functools.partial(lint_list, conf), todo)
     for file, ready, i, repeat in plan:
         if ready is not None:
             yield from ready

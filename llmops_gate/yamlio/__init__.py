@@ -245,7 +245,9 @@ def walk(text: str, limits: Limits, name: str = "<text>",
     """Check `text` against the limits on its event stream; return its duplicate keys.
 
     With `keep`, every event is appended to it as well, so nodes can be composed from the
-    same parse (`yamlio.snapshot`) instead of parsing the text a second time."""
+    same parse (`yamlio.snapshot`) instead of parsing the text a second time. Kept events
+    (and so the nodes made of them) end where they start: nothing reads a node's end, and a
+    run's snapshot holds a node per scalar of every source file (half its marks' memory)."""
     if len(text) > limits.max_stream_bytes:
         raise UnsafeYAML("yaml-too-large", f"YAML text is {len(text)} characters, over the limit "
                          f"of {limits.max_stream_bytes} (limits.max_stream_bytes)", name=name)
@@ -267,6 +269,7 @@ def walk(text: str, limits: Limits, name: str = "<text>",
     try:
         for ev in yaml.parse(text, Loader=SafeLoader):
             if keep is not None:
+                ev.end_mark = ev.start_mark
                 keep.append(ev)
             kind = type(ev)
             if kind is events.ScalarEvent:

@@ -3,6 +3,8 @@ in-process: the same findings, byte for byte, and the same when the child fails.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import os
 from pathlib import Path
@@ -13,7 +15,7 @@ from benchmarks.generate import generate, model_names
 from llmops_gate.model import Finding
 from llmops_gate.repo import child
 from llmops_gate.validators import lint_worker
-from llmops_gate.validators.lint import BUILTIN_CONFIG, lint_text
+from llmops_gate.validators.lint import BUILTIN_CONFIG, lint_list, lint_text
 from tests import bounded
 from tests.conftest import cli_env, run_cli
 
@@ -109,4 +111,73 @@ def test_a_stop_kills_the_child_and_leaves_no_process(monkeypatch: pytest.Monkey
     monkeypatch.setattr(child, "stopping", stop_after_fork)
     with pytest.raises(child.Cancelled):
         lint_worker._in_child(_lint, _texts(200))
+    assert _children() <= before
+
+
+def _conf_lint() -> functools.partial[list[Finding]]:
+    from yamllint.config import YamlLintConfig
+
+    return functools.partial(lint_list, YamlLintConfig(content=BUILTIN_CONFIG))
+
+
+def test_a_child_forked_early_gets_its_job_through_the_pipe() -> None:
+    before = _children()
+    worker = lint_worker.prefork()
+    assert worker is not None and worker.pid in _children()
+    items = _texts(lint_worker.MIN_TEXTS + 2)
+    try:
+        got = lint_worker._in_child(_conf_lint(), items)
+    finally:
+        lint_worker.release(worker)
+    assert got == [_lint(text, file) for text, file in items]
+    # The early child did the job (none waits any more), and nothing is left or frozen.
+    assert lint_worker._take() is None
+    assert _children() <= before
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_unused_early_child_is_ended_and_reaped() -> None:
+    before = _children()
+    worker = lint_worker.prefork()
+    assert worker is not None
+    lint_worker.release(worker)
+    assert _children() <= before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(worker.pid, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_lint_that_does_not_pickle_goes_to_a_child_forked_then() -> None:
+    before = _children()
+    worker = lint_worker.prefork()
+    items = _texts(lint_worker.MIN_TEXTS + 2)
+    conf_lint = _conf_lint()
+    try:
+        got = lint_worker._in_child(lambda text, file: conf_lint(text, file), items)
+    finally:
+        lint_worker.release(worker)
+    assert got == [_lint(text, file) for text, file in items]
+    assert _children() <= before
+    assert gc.get_freeze_count() == 0
+
+
+def test_validate_forks_the_lint_child_before_reading_the_repo(tmp_path: Path) -> None:
+    # The child is forked before the scan: the texts reach it by pipe, and the report is the
+    # one an in-process lint gives (the first test above compares the CLI's two reports).
+    from llmops_gate import engine
+
+    repo = lint_repo(tmp_path)
+    forks: list[int] = []
+    real = lint_worker._fork
+
+    def counting(job: object) -> object:
+        forks.append(0 if job is None else 1)
+        return real(job)  # type: ignore[arg-type]
+
+    before = _children()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lint_worker, "_fork", counting)
+        report = engine.validate_repo(repo)
+    assert forks == [0]  # one child, forked early, none later
+    assert any(f.validator == "lint" for f in report.findings)
     assert _children() <= before

@@ -17,11 +17,11 @@ import pytest
 
 from benchmarks.generate import generate, model_names
 from llmops_gate.config import load_config
-from llmops_gate.engine import plan_batches
 from llmops_gate.model import Unit, UnitResult
 from llmops_gate.repo import batch
 from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize, render_unit
+from llmops_gate.repo.render import plan_batches
 from llmops_gate.yamlio.sourcemap import SourceMap
 from tests.conftest import CORPUS, EXAMPLE, cli_env, need_shared, once_per_run, run_cli
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.config import Config, load_config
-from llmops_gate.engine import Options, read_manifest, render_all
+from llmops_gate.engine import Options
 from llmops_gate.errors import GateError
 from llmops_gate.model import Finding, Unit, UnitResult
 from llmops_gate.repo import guard
@@ -25,6 +25,7 @@ from llmops_gate.repo.changes import ChangeSet, export_revision, resolve_base, r
 from llmops_gate.repo.cpus import available_cpus
 from llmops_gate.repo.discover import RepoScan, discover_units, scan_repo
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, choose_kustomize
+from llmops_gate.repo.render import read_manifest, render_all
 from llmops_gate.yamlio import redact
 from llmops_gate.yamlio.sourcemap import SourceMap
 

@@ -13,10 +13,10 @@ import pytest
 
 from llmops_gate.commands.schema import validate_files
 from llmops_gate.config import load_config
-from llmops_gate.engine import render_all
 from llmops_gate.model import Finding
 from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize
+from llmops_gate.repo.render import render_all
 from llmops_gate.validators import admission
 from llmops_gate.validators.context import Context, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from llmops_gate.config import load_config
-from llmops_gate.engine import render_all
 from llmops_gate.model import Finding
 from llmops_gate.repo.discover import closure, discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize
+from llmops_gate.repo.render import render_all
 from llmops_gate.validators import schema as schema_validator
 from llmops_gate.validators.context import Context, SchemaFlags, Settings
 from llmops_gate.yamlio.sourcemap import SourceMap

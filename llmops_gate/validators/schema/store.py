@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops_gate.errors import GateError
-from llmops_gate.validators.schema.convert import close_schema
+from llmops_gate.validators.schema.convert import close_schema_in_place
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
@@ -194,7 +194,7 @@ class Bundled(Location):
         if data is None or not _matches_gvk(data, gvk):
             return None
         return Found(id=f"bundled:{gvk.group}/{path.name}",
-                     schema=close_schema(data) if strict else data)
+                     schema=close_schema_in_place(data) if strict else data)
 
 
 class Kubernetes(Location):
@@ -252,7 +252,7 @@ class Template(Location):
             data = _read_json(path)
             if data is None:
                 continue
-            return Found(id=str(path), schema=close_schema(data) if strict else data)
+            return Found(id=str(path), schema=close_schema_in_place(data) if strict else data)
         return None
 
 

@@ -160,12 +160,14 @@ def _run(repo: Repo, request: Request, say: Say) -> Outcome:
                 from llmops_gate.engine import Options, validate_repo
 
                 # The Kustomize the door chose for this promotion, not the export's config;
-                # the targets as verify rendered them (the same files), not built again.
+                # the targets as verify rendered them (the same files), not built again; the
+                # promoted tree's files as its scan read them, not read again.
                 prebuilt = {r.unit.path: r for t in plan.targets
                             for r in tree.render(t.env).results}
                 report = validate_repo(export, Options(envs=list(plan.target_names),
                                                        kustomize=tree.kustomize.argv[0],
-                                                       prebuilt=prebuilt))
+                                                       prebuilt=prebuilt),
+                                       snapshot=tree.scan.snapshot)
                 if not report.passed:
                     raise Refused("the validators found errors in the promoted targets; "
                                   "nothing was written", report.active)

@@ -27,6 +27,7 @@ from llmops_gate.repo.envs import Chain, EnvInfo, resolve
 from llmops_gate.repo.guard import check_overlay
 from llmops_gate.repo.kustomize import DEFAULT_TIMEOUT, Kustomize, choose_kustomize, render_unit
 from llmops_gate.yamlio.fsutil import atomic_write
+from llmops_gate.yamlio.snapshot import Snapshot
 from llmops_gate.yamlio.sourcemap import SourceMap
 
 Say = Callable[[str], None]
@@ -69,13 +70,17 @@ class Tree:
     def open(cls, root: Path, kustomize: str | None = None, origin: Path | None = None) -> Tree:
         """`origin`: the repository `root` was exported from; a Kustomize inside either is
         refused, and a relative `kustomize.path` resolves against it (as `validate` does)."""
-        config = load_config(root)
+        # One reading of the export's files, the config's included (under the default limits,
+        # as `validate` reads it), then the rest under the ones it sets.
+        snapshot = Snapshot(root, yamlio.Limits())
+        config = load_config(root, None, snapshot)
         yamlio.configure(config.limits)
+        snapshot.limits = config.limits
         kcfg = config.section("kustomize")
         # The same door as `validate`, before anything is read further or run.
         chosen = choose_kustomize(origin or root, config, kustomize,
                                   also_inside=(root,) if origin is not None else ())
-        scan, units, chain = _scan(root, config)
+        scan, units, chain = _scan(root, config, snapshot)
         return cls(root=root, config=config, scan=scan, units=units, kustomize=chosen,
                    timeout=float(kcfg.get("timeout") or DEFAULT_TIMEOUT),
                    chain=chain, sources=SourceMap(root, scan.snapshot))
@@ -168,8 +173,9 @@ class Tree:
         return out
 
 
-def _scan(root: Path, config: Config) -> tuple[RepoScan, list[Unit], Chain]:
-    scan = scan_repo(root, config)
+def _scan(root: Path, config: Config, snapshot: Snapshot | None = None
+          ) -> tuple[RepoScan, list[Unit], Chain]:
+    scan = scan_repo(root, config, snapshot)
     units = [u for u in discover_units(scan, config) if u.kind == "overlay"]
     return scan, units, resolve(config, scan, units)
 

@@ -115,13 +115,6 @@ def _with_prebuilt(units: Sequence[Unit], build: Sequence[Unit],
         yield where[build[i].path], result
 
 
-@contextlib.contextmanager
-def _entered(started: tuple[dict[str, UnitResult], Rendering]
-             ) -> Iterator[tuple[dict[str, UnitResult], Rendering]]:
-    with started[1]:
-        yield started
-
-
 def validate_repo(repo: Path, options: Options | None = None,
                   snapshot: Snapshot | None = None) -> Report:
     """Validate `repo`. Its source files are read and parsed once, through `snapshot` (a new
@@ -197,7 +190,8 @@ def _validate_scanned(repo: Path, options: Options, snapshot: Snapshot, config: 
             change = select_changed(repo, options.changed_since, config, scan, units)
             units = list(change.units)
             partial = not change.all
-            prebuilt, rendering = stack.enter_context(_entered(start(units)))
+            prebuilt, rendering = start(units)
+            stack.enter_context(rendering)
         else:
             prebuilt, rendering = early
             rendering.add([u for u in units if u.kind != "overlay"])

@@ -290,22 +290,7 @@ def _refs(node: Any) -> Iterator[str]:
 def close_schema(node: Any) -> Any:
     """A copy of `node` where every object that declares properties, and does not preserve
     unknown fields, rejects the fields it does not declare (`additionalProperties: false`)."""
-    if not isinstance(node, dict):
-        return node
-    out: Schema = {}
-    for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {k: close_schema(v) for k, v in value.items()}
-        elif key in (*_SUBSCHEMA_LISTS, "prefixItems") and isinstance(value, list):
-            out[key] = [close_schema(v) for v in value]
-        elif key in (*_SUBSCHEMA_ONE, "if", "then", "else", "contains") and isinstance(value, dict):
-            out[key] = close_schema(value)
-        else:
-            out[key] = value
-    if (isinstance(out.get("properties"), dict) and not out.get(PRESERVE)
-            and not any(k in out for k in _OPENERS)):
-        out["additionalProperties"] = False
-    return out
+    return close_schema_in_place(copy.deepcopy(node)) if isinstance(node, dict) else node
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -317,10 +302,9 @@ _ONES = frozenset((*_SUBSCHEMA_ONE, "if", "then", "else", "contains"))
 
 
 def close_schema_in_place(root: Schema) -> Schema:
-    """`close_schema` for a schema nothing else holds (one just read from its file): the same
-    result, made by adding `additionalProperties: false` where it belongs instead of copying
-    every object (half the time on InferenceService's schema, which every run of the example
-    reads). A node reached twice must not be shared with a caller that wants it open."""
+    """`close_schema` for a schema nothing else holds (one just read from its file), without
+    the copy: half the time on InferenceService's schema, which every run of the example
+    reads."""
     stack: list[Any] = [root]
     while stack:
         node = stack.pop()

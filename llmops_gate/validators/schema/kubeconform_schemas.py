@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from llmops_gate.validators.schema.convert import close_schema
+from llmops_gate.validators.schema.convert import close_schema_in_place
 from llmops_gate.validators.schema.store import GVK, Kubernetes, bundled_dir
 
 LAYOUT = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
@@ -27,8 +27,9 @@ def _bundled_texts(strict: bool) -> tuple[tuple[str, str, str], ...]:
     out = []
     for path in sorted(bundled_dir().glob("*/*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        out.append((path.parent.name, path.name, json.dumps(close_schema(data) if strict
-                                                              else data)))
+        if strict:
+            close_schema_in_place(data)
+        out.append((path.parent.name, path.name, json.dumps(data)))
     return tuple(out)
 
 

@@ -23,6 +23,7 @@ from llmops_gate.repo.discover import discover_units, scan_repo
 from llmops_gate.repo.kustomize import find_kustomize, render_unit
 from llmops_gate.repo.render import plan_batches
 from llmops_gate.yamlio.sourcemap import SourceMap
+from tests import manifests
 from tests.conftest import CORPUS, EXAMPLE, cli_env, need_shared, once_per_run, run_cli
 
 CORPUS_REPOS = sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else []
@@ -207,22 +208,7 @@ def test_split_objects_equal_their_own_builds_on_the_corpus() -> None:
 def test_marker_touches_only_top_level_annotations(tmp_path: Path) -> None:
     # Pod templates, selectors and labels of a Deployment come out of a batch as they are
     # built alone (a commonAnnotations or commonLabels marker would change them).
-    deployment = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000
-"""
+    deployment = manifests.deployment(replicas=None, image="nginx@sha256:" + "0" * 64)
     # Block scalars that end a document keep their last line breaks through the split.
     configmap = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z-scripts\ndata:\n"
                  "  clip: |\n    echo one\n  keep: |+\n    echo two\n\n\n")

@@ -12,6 +12,21 @@ import yaml
 from tests.conftest import EXAMPLE, copy_tree, git, init_git_repo
 
 OVERLAYS = "deploy_model/overlays"
+
+# The config upstream's seed repo (which has none) is given where a test needs its prefixes.
+SEED_CONFIG = """\
+version: 1
+environments:
+  - name: dev
+    overlay: deploy_model/overlays/dev
+    prefix: dev-
+  - name: staging
+    overlay: deploy_model/overlays/staging
+    prefix: staging-
+  - name: production
+    overlay: deploy_model/overlays/production
+    prefix: prod-
+"""
 NEW_IMAGE_DIGEST = "sha256:" + "4f1c" * 16
 NEW_STORAGE = "oci://quay.io/redhat-ai-services/modelcar-catalog:qwen2.5-1.5b-instruct"
 NEW_ARG = "--gpu-memory-utilization=0.75"
@@ -98,3 +113,21 @@ def snapshot(repo: Path) -> dict[str, bytes]:
     """Every file of the work tree (not .git) with its bytes."""
     return {str(p.relative_to(repo)): p.read_bytes() for p in sorted(repo.rglob("*"))
             if p.is_file() and ".git" not in p.relative_to(repo).parts}
+
+
+def clone_with_forge(tmp_path: Path, api_url: str) -> Path:
+    """The example with dev changed and a GitHub forge at `api_url` in its config, pushed to a
+    bare remote and cloned: the clone a `promote --open-pr` runs in."""
+    work = example_git(tmp_path / "seed")
+    cfg = work / ".llmops-gate.yaml"
+    cfg.write_text(cfg.read_text() + f"promotion:\n  forge:\n    provider: github\n"
+                   f"    api_url: {api_url}\n    repository: acme/gitops\n")
+    git(work, "commit", "-q", "-am", "forge config")
+    change_dev(work)
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    git(clone, "config", "user.name", "Clone")
+    git(clone, "config", "user.email", "clone@example.com")
+    return clone

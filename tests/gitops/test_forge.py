@@ -15,7 +15,7 @@ import pytest
 from llmops_gate.errors import GateError
 from llmops_gate.gitops import forge
 from tests.conftest import cli_env, git, run_cli
-from tests.gitops.helpers import change_dev, example_git
+from tests.gitops.helpers import change_dev, clone_with_forge, example_git
 
 TOKEN = "ghp_s3cr3t-token-value-123"
 
@@ -105,18 +105,8 @@ def test_missing_token_and_unknown_forge_are_refused() -> None:
 
 
 def test_promote_open_pr_pushes_branch_and_opens_request(server: str, tmp_path: Path) -> None:
-    work = example_git(tmp_path / "seed")
-    cfg = work / ".llmops-gate.yaml"
-    cfg.write_text(cfg.read_text() + f"promotion:\n  forge:\n    provider: github\n"
-                   f"    api_url: {server}\n    repository: acme/gitops\n")
-    git(work, "commit", "-q", "-am", "forge config")
-    change_dev(work)
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(bare), str(clone))
-    git(clone, "config", "user.name", "Clone")
-    git(clone, "config", "user.email", "clone@example.com")
+    clone = clone_with_forge(tmp_path, server)
+    work, bare = tmp_path / "seed", tmp_path / "remote.git"  # where clone_with_forge made them
     result = run_cli("promote", "--repo", clone, "--open-pr", "--no-validate",
                      env=cli_env({"GITHUB_TOKEN": TOKEN}))
     assert result.code == 0, result.stderr

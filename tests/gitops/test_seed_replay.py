@@ -8,28 +8,14 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import copy_tree, git, init_git_repo, need_shared, run_cli
-from tests.gitops.helpers import OVERLAYS, model, obj, render, runtime_container
-
-CONFIG = """\
-version: 1
-environments:
-  - name: dev
-    overlay: deploy_model/overlays/dev
-    prefix: dev-
-  - name: staging
-    overlay: deploy_model/overlays/staging
-    prefix: staging-
-  - name: production
-    overlay: deploy_model/overlays/production
-    prefix: prod-
-"""
+from tests.gitops.helpers import OVERLAYS, SEED_CONFIG, model, obj, render, runtime_container
 
 
 def test_replaying_upstream_dev_state_onto_staging(tmp_path: Path) -> None:
     revisions = need_shared("corpus", "seed-repo", "revisions")
     old, new = revisions / "09-6ffa1c9", revisions / "16-1b31edb"
     repo = copy_tree(old, tmp_path / "seed")
-    (repo / ".llmops-gate.yaml").write_text(CONFIG)
+    (repo / ".llmops-gate.yaml").write_text(SEED_CONFIG)
     init_git_repo(repo, "upstream 09-6ffa1c9")
     dev_k = repo / OVERLAYS / "dev" / "kustomization.yaml"
     shutil.copyfile(new / OVERLAYS / "dev" / "kustomization.yaml", dev_k)

@@ -11,22 +11,9 @@ import jsonschema
 
 from llmops_gate.review.report import schema
 from tests.conftest import CliResult, copy_tree, git, init_git_repo, need_shared, run_cli
+from tests.gitops.helpers import SEED_CONFIG
 
 OVERLAYS = "deploy_model/overlays"
-
-SEED_CONFIG = """\
-version: 1
-environments:
-  - name: dev
-    overlay: deploy_model/overlays/dev
-    prefix: dev-
-  - name: staging
-    overlay: deploy_model/overlays/staging
-    prefix: staging-
-  - name: production
-    overlay: deploy_model/overlays/production
-    prefix: prod-
-"""
 
 
 def commit_all(repo: Path, message: str) -> str:

@@ -8,24 +8,13 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from tests.conftest import cli_env, git, run_cli
-from tests.gitops.helpers import NEW_IMAGE_DIGEST, NEW_STORAGE, change_dev, example_git
+from tests.conftest import cli_env, run_cli
+from tests.gitops.helpers import NEW_IMAGE_DIGEST, NEW_STORAGE, clone_with_forge
 from tests.gitops.test_forge import TOKEN, Recorder, server  # noqa: F401 (the fixture)
 
 
 def test_promotion_request_carries_the_review(server: str, tmp_path: Path) -> None:  # noqa: F811
-    work = example_git(tmp_path / "seed")
-    cfg = work / ".llmops-gate.yaml"
-    cfg.write_text(cfg.read_text() + f"promotion:\n  forge:\n    provider: github\n"
-                   f"    api_url: {server}\n    repository: acme/gitops\n")
-    git(work, "commit", "-q", "-am", "forge config")
-    change_dev(work)
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(bare), str(clone))
-    git(clone, "config", "user.name", "Clone")
-    git(clone, "config", "user.email", "clone@example.com")
+    clone = clone_with_forge(tmp_path, server)
     result = run_cli("promote", "--repo", clone, "--open-pr", "--no-validate",
                      env=cli_env({"GITHUB_TOKEN": TOKEN}))
     assert result.code == 0, result.stderr

@@ -16,25 +16,10 @@ import pytest
 
 from llmops_gate.commands.output import FORMAT_NAMES
 from tests.conftest import cli_env, run_cli
+from tests.manifests import deployment
 
 # A Deployment with a schema defect: a passing run would hide it.
-DEFECT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: two
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-"""
+DEFECT = deployment(replicas="two")
 
 # Stand-in programs (not kubeconform): each breaks kubeconform's contract in one way seen for
 # real (issue 17). They write their pid first, so the test can check nothing is left running.

@@ -13,24 +13,9 @@ from llmops_gate.errors import GateError
 from llmops_gate.model import Finding
 from llmops_gate.validators.schema.settings import SchemaFlags
 from tests.conftest import findings, real_kubeconform, run_cli
+from tests.manifests import deployment
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: two
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-"""
+DEPLOYMENT = deployment(replicas="two")
 
 WIDGET = """\
 apiVersion: example.com/v1

@@ -6,24 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import findings, run_cli
+from tests.manifests import deployment
 
-BAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: two
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
+BAD = deployment(replicas="two", image="nginx:1.27")
 
 DUPE = """\
 apiVersion: v1

@@ -12,24 +12,9 @@ import pytest
 from llmops_gate.engine import Options, validate_repo
 from llmops_gate.validators.context import SchemaFlags
 from tests.conftest import real_kubeconform
+from tests.manifests import deployment
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-"""
+DEPLOYMENT = deployment()
 
 
 def smp(value: str) -> str:
